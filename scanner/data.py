@@ -1,0 +1,133 @@
+"""The records that flow through Midian: blocks out of extraction, findings out of detection.
+
+All are frozen dataclasses; an adjustment returns a new object (``dataclasses.replace``).
+Every record keeps the way back to its source: a block knows its part, page, sheet, cell or slide;
+a finding knows its block and the character span inside that block's text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+SCAN_SCHEMA = "midian.scan/1"
+EXTRACT_SCHEMA = "midian.extract/1"
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where a block sits in its source document.
+
+    ``part`` names the physical part: ``body``, ``header``, ``footer``, ``footnote``, ``comment``,
+    ``metadata``, ``page:3``, ``sheet:报价``, ``slide:4``, ``notes:4``, ...; ``attachment`` is the
+    member path inside an archive or e-mail (``a.zip/b.docx`` for nested ones).
+    """
+
+    part: str = "body"
+    page: int | None = None
+    sheet: str | None = None
+    cell: str | None = None
+    slide: int | None = None
+    row: int | None = None
+    col: int | None = None
+    line: int | None = None  # 1-based first line, for plain-text formats
+    attachment: str | None = None
+
+    def to_json(self, block: int | None = None, start: int | None = None, end: int | None = None) -> dict[str, Any]:
+        """The ``location`` object of the public contract (``../shared/INTERFACE.md``)."""
+        return {
+            "part": self.part,
+            "page": self.page,
+            "sheet": self.sheet,
+            "cell": self.cell,
+            "slide": self.slide,
+            "row": self.row,
+            "col": self.col,
+            "line": self.line,
+            "block": block,
+            "start": start,
+            "end": end,
+            "attachment": self.attachment,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """One table cell inside a ``table_row`` block: its address and its span in the row text."""
+
+    ref: str  # "C7" in a sheet, "R3C2" in a document table
+    row: int  # 1-based
+    col: int  # 1-based
+    start: int
+    end: int
+
+
+# Block kinds: free text, a heading, one table row (cells joined by TAB), file metadata, source code.
+BLOCK_KINDS = ("text", "heading", "table_row", "metadata", "code")
+# Block flags say how the text was present in the source, so a reviewer is not misled.
+BLOCK_FLAGS = ("deleted", "inserted", "hidden", "comment", "ocr", "formula", "alt_text")
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """A run of text extracted from one place in a document."""
+
+    text: str
+    location: Location = field(default_factory=Location)
+    kind: str = "text"
+    cells: tuple[Cell, ...] = ()
+    header: str | None = None  # for table rows: the table's header row text (context for readers)
+    table: int | None = None  # table index within its part, for table rows
+    flags: tuple[str, ...] = ()
+
+    def cell_at(self, offset: int) -> Cell | None:
+        """The cell whose span contains ``offset`` (table rows only)."""
+        for cell in self.cells:
+            if cell.start <= offset < cell.end or (offset == cell.end and cell is self.cells[-1]):
+                return cell
+        return None
+
+    def to_json(self, index: int) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "text": self.text,
+            "kind": self.kind,
+            "location": self.location.to_json(index, 0, len(self.text)),
+        }
+        if self.flags:
+            data["flags"] = list(self.flags)
+        if self.cells:
+            data["cells"] = [{"ref": c.ref, "row": c.row, "col": c.col, "start": c.start, "end": c.end} for c in self.cells]
+        if self.header is not None:
+            data["header"] = self.header
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class Extraction:
+    """The outcome of reading one file: its blocks, or a typed failure."""
+
+    path: str
+    sha256: str
+    status: str = "ok"
+    error: dict[str, str] | None = None
+    blocks: tuple[Block, ...] = ()
+    warnings: tuple[str, ...] = ()
+    format: str | None = None
+    size: int = 0
+    member_errors: tuple = ()  # tuple[MemberError, ...]: attachments or members that could not be read
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema": EXTRACT_SCHEMA,
+            "path": self.path,
+            "sha256": self.sha256,
+            "status": self.status,
+            "error": self.error,
+            "format": self.format,
+            "blocks": [block.to_json(i) for i, block in enumerate(self.blocks)],
+            "warnings": list(self.warnings),
+        }
