@@ -131,3 +131,43 @@ class Extraction:
             "blocks": [block.to_json(i) for i, block in enumerate(self.blocks)],
             "warnings": list(self.warnings),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """One reason behind a finding; negative ``weight`` for evidence that the content is public."""
+
+    kind: str  # classifier | marking | pattern | lexicon | registry | public_context | ...
+    detail: str
+    weight: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "detail": self.detail, "weight": round(self.weight, 4)}
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A detector's claim about a span of one block: category, score in [0, 1], and its evidence.
+
+    ``start``/``end`` are offsets in the block's text and ``text == block.text[start:end]``.
+    """
+
+    detector: str
+    category: str
+    text: str
+    block: int
+    start: int
+    end: int
+    location: Location
+    score: float
+    evidence: tuple[Evidence, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "category": self.category,
+            "score": round(self.score, 4),
+            "text": self.text,
+            "location": self.location.to_json(self.block, self.start, self.end),
+            "evidence": [e.to_json() for e in self.evidence],
+            "detector": self.detector,
+        }
