@@ -140,9 +140,14 @@ class Evidence:
     kind: str  # classifier | marking | pattern | lexicon | registry | public_context | ...
     detail: str
     weight: float
+    start: int | None = None  # block offsets of the text this evidence points at, when it has one
+    end: int | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "detail": self.detail, "weight": round(self.weight, 4)}
+        data: dict[str, Any] = {"kind": self.kind, "detail": self.detail, "weight": round(self.weight, 4)}
+        if self.start is not None:
+            data["span"] = [self.start, self.end]
+        return data
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,3 +176,72 @@ class Finding:
             "evidence": [e.to_json() for e in self.evidence],
             "detector": self.detector,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class ScanResult:
+    """One result per input file: the public contract of ``midian scan`` (``midian.scan/1``)."""
+
+    path: str
+    sha256: str
+    status: str = "ok"
+    error: dict[str, str] | None = None
+    verdict: str = "public"  # confidential | public | unknown
+    score: float = 0.0
+    level: str = "none"  # high | medium | low | none
+    categories: tuple[str, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    warnings: tuple[str, ...] = ()
+    elapsed_ms: float = 0.0
+    format: str | None = None
+    size: int = 0
+    model: str | None = None
+    policy: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema": SCAN_SCHEMA,
+            "path": self.path,
+            "sha256": self.sha256,
+            "status": self.status,
+            "error": self.error,
+            "verdict": self.verdict,
+            "score": round(self.score, 4),
+            "level": self.level,
+            "categories": list(self.categories),
+            "findings": [f.to_json() for f in self.findings],
+            "warnings": list(self.warnings),
+            "elapsed_ms": round(self.elapsed_ms, 1),
+            "format": self.format,
+            "size": self.size,
+            "model": self.model,
+            "policy": self.policy,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ScanResult:
+        """Rebuild a result from its JSON form (state databases, the service's result store)."""
+        findings = []
+        for f in data.get("findings", []):
+            loc = dict(f["location"])
+            block, start, end = loc.pop("block", None), loc.pop("start", None), loc.pop("end", None)
+            known = {k: loc.get(k) for k in Location.__dataclass_fields__}
+            findings.append(Finding(
+                detector=f.get("detector", ""),
+                category=f["category"],
+                text=f["text"],
+                block=block if block is not None else -1,
+                start=start or 0,
+                end=end or 0,
+                location=Location(**known),
+                score=f["score"],
+                evidence=tuple(Evidence(e["kind"], e["detail"], e["weight"], *(e.get("span") or (None, None)))
+                               for e in f.get("evidence", [])),
+            ))
+        return cls(
+            path=data["path"], sha256=data["sha256"], status=data["status"], error=data.get("error"),
+            verdict=data["verdict"], score=data["score"], level=data["level"],
+            categories=tuple(data.get("categories", [])), findings=tuple(findings),
+            warnings=tuple(data.get("warnings", [])), elapsed_ms=data.get("elapsed_ms", 0.0),
+            format=data.get("format"), size=data.get("size", 0), model=data.get("model"), policy=data.get("policy"),
+        )

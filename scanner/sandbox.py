@@ -99,7 +99,9 @@ class WorkerPool(Generic[T, R]):
             max_tasks=max_tasks,
             initializer=_initialise,
             initargs=(memory_mb, initializer, initargs),
-            context=multiprocessing.get_context("spawn"),
+            # fork: workers start from the already-imported parent (no re-import); the parent loads no
+            # models and runs no native threads before the pool starts
+            context=multiprocessing.get_context("fork"),
         )
 
     def __enter__(self) -> WorkerPool[T, R]:

@@ -75,7 +75,7 @@ class Detector(ABC):
             end=b_end,
             location=location,
             score=score,
-            evidence=(Evidence(kind or self.evidence_kind, detail, weight),),
+            evidence=(Evidence(kind or self.evidence_kind, detail, weight, b_start, b_end),),
         )
 
     def whole(self, passage: Passage, category: str, weight: float, detail: str, kind: str | None = None) -> Finding:

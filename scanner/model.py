@@ -1,0 +1,133 @@
+"""The shipped classifier at scan time: ONNX models plus a manifest, verified on load.
+
+A model directory holds ``manifest.json`` and the ONNX files it lists:
+
+- ``passage.onnx``: inputs ``text`` (string ``[N, 1]``, see :func:`scanner.features.text_features`)
+  and ``features`` (float ``[N, F]``); output ``probabilities`` ``[N, len(labels)]``;
+- ``document.onnx``: input ``features`` (float ``[D, len(DOCUMENT_FEATURES)]``); output
+  ``probabilities`` ``[D, 2]`` (public, confidential).
+
+The manifest records each file's SHA-256, the labels, the feature version and names, training-data
+provenance and metrics; :meth:`Model.load` refuses a directory whose files or feature version do not
+match. Only onnxruntime is needed here: scikit-learn is a training-time dependency.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import ModelError
+from .features import DOCUMENT_FEATURES, FEATURE_VERSION, NUMERIC_FEATURES
+
+BATCH_SIZE = 128  # the ONNX TF-IDF operator builds a dense [batch, vocabulary] matrix
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "models"
+
+
+def default_model_dir() -> Path:
+    """``models/`` next to the package (a source checkout or an editable install)."""
+    return DEFAULT_MODEL_DIR
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class Model:
+    """Passage classifier and document combiner. Cheap to construct; :meth:`load` does the work."""
+
+    def __init__(self, directory: Path | str | None = None) -> None:
+        self.directory = Path(directory) if directory else default_model_dir()
+        self.manifest: dict[str, Any] = {}
+        self.labels: list[str] = []
+        self._passage = None
+        self._document = None
+        self._lock = threading.Lock()
+
+    @property
+    def version(self) -> str:
+        return str(self.manifest.get("version", "unknown"))
+
+    @property
+    def loaded(self) -> bool:
+        return self._passage is not None
+
+    def load(self) -> Model:
+        """Verify the manifest and open the ONNX sessions; raises :class:`ModelError`."""
+        manifest_path = self.directory / "manifest.json"
+        if not manifest_path.is_file():
+            raise ModelError(
+                f"{self.directory}: no manifest.json; pass a model directory built by `midian train` or "
+                "`python -m training build` (the default model ships in models/)"
+            )
+        try:
+            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ModelError(f"{manifest_path}: unreadable manifest ({exc})") from exc
+        if manifest.get("feature_version") != FEATURE_VERSION:
+            raise ModelError(
+                f"{self.directory}: model was trained with features {manifest.get('feature_version')!r}, "
+                f"this Midian computes {FEATURE_VERSION!r}; retrain it with this version"
+            )
+        if tuple(manifest.get("numeric_features", ())) != NUMERIC_FEATURES or tuple(
+            manifest.get("document_features", ())
+        ) != DOCUMENT_FEATURES:
+            raise ModelError(f"{self.directory}: the manifest's feature names differ from this Midian's; retrain the model")
+        files = manifest.get("files", {})
+        for name in ("passage.onnx", "document.onnx"):
+            if name not in files:
+                raise ModelError(f"{manifest_path}: lists no {name}")
+        for name, expected in files.items():
+            path = self.directory / name
+            if not path.is_file():
+                raise ModelError(f"{path}: listed in the manifest but missing")
+            actual = sha256_file(path)
+            if actual != expected.get("sha256"):
+                raise ModelError(f"{path}: SHA-256 {actual} does not match the manifest ({expected.get('sha256')}); the file was changed")
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        try:
+            self._passage = ort.InferenceSession(str(self.directory / "passage.onnx"), options, providers=["CPUExecutionProvider"])
+            self._document = ort.InferenceSession(str(self.directory / "document.onnx"), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own exception types
+            raise ModelError(f"{self.directory}: ONNX model does not load ({exc})") from exc
+        self.manifest = manifest
+        self.labels = list(manifest["labels"])
+        return self
+
+    def passage_probabilities(self, texts: list[str], numeric: np.ndarray) -> np.ndarray:
+        """``[N, len(labels)]`` class probabilities of passages, computed in batches."""
+        if self._passage is None:
+            self.load()
+        assert self._passage is not None
+        if not texts:
+            return np.zeros((0, len(self.labels)), dtype=np.float32)
+        out = []
+        for i in range(0, len(texts), BATCH_SIZE):
+            batch = np.array([t or "<empty>" for t in texts[i : i + BATCH_SIZE]], dtype=object).reshape(-1, 1)
+            feats = np.ascontiguousarray(numeric[i : i + BATCH_SIZE], dtype=np.float32)
+            with self._lock:  # an InferenceSession is thread-safe, but one thread per session keeps memory flat
+                out.append(self._passage.run(["probabilities"], {"text": batch, "features": feats})[0])
+        return np.vstack(out)
+
+    def document_probability(self, features: np.ndarray) -> np.ndarray:
+        """``[D]`` probabilities that documents are confidential."""
+        if self._document is None:
+            self.load()
+        assert self._document is not None
+        x = np.ascontiguousarray(np.atleast_2d(features), dtype=np.float32)
+        with self._lock:
+            return self._document.run(["probabilities"], {"features": x})[0][:, 1]
