@@ -28,6 +28,8 @@ from .policy import Policy
 from .segmentation import Passage
 from .taxonomy import NONE, SUBSTANTIVE
 
+PUBLIC = "public"  # category of negative evidence: allow-list registry matches, public-context cues
+
 MAX_EVIDENCE = 8
 SECONDARY = ("marking", "personal_info")
 
@@ -79,7 +81,9 @@ class Scorer:
             evidence = [Evidence("classifier", f"{category} p={p[j] if enabled else 0:.2f}; secret p={secret:.2f}", secret)]
             matches = list(registry[i]) if registry else []
             for match in matches:
-                if match.score > secret and self.policy.enabled(match.category):
+                if match.category == PUBLIC:  # a registered public text (allow-list registry)
+                    secret *= 1.0 - match.score
+                elif match.score > secret and self.policy.enabled(match.category):
                     secret, category = match.score, match.category
             evidence.extend(e for f in matches for e in f.evidence)
             evidence.extend(self._rule_evidence(signals[i], document))
