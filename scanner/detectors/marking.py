@@ -51,7 +51,7 @@ _TOPIC_AFTER = (
 )
 _WORDS = re.compile(
     rf"(商业秘密|技术秘密|机密|秘密|保密)(?!{_TOPIC_AFTER})"
-    r"|\b(confidential|proprietary|trade secret|secret|restricted)\b(?!ity| (?:agreement|information means|policy|training|clause|obligations?))"
+    r"|\b(confidential|proprietary|trade secret|top secret|restricted)\b(?!ity| (?:agreement|information means|policy|training|clause|obligations?))"
 )
 _BRACKETED = re.compile(r"^\s*[\[【(<《]\s*(机密|秘密|绝密|保密|内部|confidential|internal|proprietary|restricted)\s*[\]】)>》]")
 
