@@ -36,8 +36,15 @@ _NUMERAL_CHARS = "".join(_DIGITS) + "".join(_SMALL_UNITS) + "".join(_BIG_UNITS)
 # what may follow a numeral for a lone digit character (一, 三) to count as a number
 _COUNTERS = "元块角分%个件台吨套次人天月年日号段级只条组批箱桶瓶克斤米度倍层道名位家项期季周"
 
-# a Chinese number starts with a digit or 十/拾 (万一, 千万 are words)
-_CN_NUMBER = re.compile(f"[{''.join(_DIGITS)}十拾][{_NUMERAL_CHARS}]*")
+# Chinese numbers worth rewriting: any with financial digits (壹贰叁); digits with a unit (三千二百,
+# 十五); or digits before a counter (四段, 二〇二四年). A lone 一 in 统一 or 万 in 万一 never matches.
+_D = "".join(_DIGITS)
+_U = "十百千万亿拾佰仟"
+_CN_NUMBER = re.compile(
+    f"[{_D}十拾]*[壹贰叁肆伍陆柒捌玖拾佰仟][{_NUMERAL_CHARS}]*"
+    f"|[{_D}十拾][{_NUMERAL_CHARS}]*[{_U}][{_NUMERAL_CHARS}]*|[十拾][{_NUMERAL_CHARS}]*"
+    f"|(?<![{_D}十拾])[{_D}]+(?=[{_COUNTERS}])"
+)
 _ARABIC_MULTIPLIED = re.compile(r"(\d+(?:\.\d+)?)\s?([万亿])")
 _THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,])")
 _COMBINED = re.compile(f"{_THOUSANDS.pattern}|{_ARABIC_MULTIPLIED.pattern}|{_CN_NUMBER.pattern}")
@@ -50,9 +57,12 @@ def _t2s():  # type: ignore[no-untyped-def]
     return opencc.OpenCC("t2s")
 
 
+_WIDE = re.compile("[\uff01-\uff5e\u3000\u00a0]")
+
+
 def width_fold(text: str) -> str:
     """Full-width ASCII to half-width; the length never changes."""
-    return text.translate(_WIDTH)
+    return text.translate(_WIDTH) if _WIDE.search(text) else text
 
 
 def to_simplified(text: str) -> str:

@@ -37,6 +37,7 @@ MIN_PASSAGE_CHARS = 120  # short sentences are grouped up to about this length
 SENTENCE_ENDS = [".", "!", "?", ";", "。", "！", "？", "；", "…", "\u2029", "\n", "\n\n", "\n\n\n", " \n", "\n "]
 USER_DICT_FREQ = 20_000
 VOCAB_LIMIT = 500_000
+BLOCK_SEPARATOR = "\n"  # joins the blocks of a document in its one Doc; a sentence end
 
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _HAS_CJK = re.compile(f"[{_CJK}]")
@@ -290,63 +291,89 @@ class Segmenter:
         return self._zh if _HAS_CJK.search(text) else self._en
 
     def segment(self, blocks: Sequence[Block]) -> list[Passage]:
-        """Passages of all ``blocks`` in order."""
+        """Passages of all ``blocks`` in order.
+
+        All blocks of a document go into ONE spaCy ``Doc`` (block texts joined by a line break, which
+        is a sentence end), so per-block costs — a Doc, a sentencizer pass — are paid once per
+        document; passages never cross a block boundary.
+        """
         if self._zh is None:
             self.load()
         self._refresh_if_grown()
+        if not blocks:
+            return []
+        norms = [normalize(block.text) for block in blocks]
+        words: list[str] = []
+        spaces: list[bool] = []
+        token_ranges: list[tuple[int, int]] = []
+        char_bases: list[int] = []
+        position = 0
+        for norm in norms:
+            w, sp = split_words(norm.text)
+            token_ranges.append((len(words), len(words) + len(w)))
+            char_bases.append(position)
+            words.extend(w)
+            spaces.extend(sp)
+            position += len(norm.text)
+            words.append(BLOCK_SEPARATOR)
+            spaces.append(False)
+            position += len(BLOCK_SEPARATOR)
+        nlp = self.pipeline_for("".join(n.text[:2000] for n in norms))
+        from spacy.tokens import Doc
+
+        doc = Doc(nlp.vocab, words=words, spaces=spaces)
+        doc.user_data["words"] = words
+        for _, component in nlp.pipeline:
+            doc = component(doc)
+        offsets = _token_offsets(doc)
+        sentence_starts = np.flatnonzero(doc.to_array("SENT_START") == 1)
         passages: list[Passage] = []
-        for block_index, block in enumerate(blocks):
-            passages.extend(self.segment_block(block, block_index, first_index=len(passages)))
+        for block_index, (block, norm) in enumerate(zip(blocks, norms, strict=True)):
+            tok_start, tok_end = token_ranges[block_index]
+            if tok_start == tok_end:
+                continue
+            base = char_bases[block_index]
+            header_tokens = self._header(block.header) if block.header else ()
+            if block.kind == "table_row" and len(norm.text) <= 4 * self.max_chars:
+                groups: Iterable[tuple[int, int]] = [(tok_start, tok_end)]
+            else:
+                lo = int(np.searchsorted(sentence_starts, tok_start, side="right"))
+                hi = int(np.searchsorted(sentence_starts, tok_end, side="left"))
+                starts = [tok_start] + [int(i) for i in sentence_starts[lo:hi]]
+                groups = self._group(offsets, starts, tok_end)
+            for g_start, g_end in groups:
+                n_start, n_end = int(offsets[g_start]) - base, int(offsets[g_end]) - base
+                n_end = min(n_end, len(norm.text))
+                # trim whitespace so the passage text starts and ends on content
+                while n_start < n_end and norm.text[n_start].isspace():
+                    n_start += 1
+                while n_end > n_start and norm.text[n_end - 1].isspace():
+                    n_end -= 1
+                if n_start >= n_end:
+                    continue
+                start, end = norm.span(n_start, n_end)
+                passages.append(Passage(
+                    index=len(passages),
+                    block_index=block_index,
+                    block=block,
+                    norm=norm,
+                    start=start,
+                    end=end,
+                    norm_start=n_start,
+                    norm_end=n_end,
+                    span=doc[g_start:g_end],
+                    lang=detect_language(norm.text[n_start:n_end]),
+                    header_tokens=header_tokens,
+                ))
         return passages
 
-    def segment_block(self, block: Block, block_index: int, first_index: int = 0) -> Iterator[Passage]:
-        norm = normalize(block.text)
-        doc = self.pipeline_for(norm.text)(norm.text)
-        header_tokens = self._header(block.header) if block.header else ()
-        if block.kind == "table_row":
-            groups: Iterable[tuple[int, int]] = [(0, len(doc))] if len(norm.text) <= 4 * self.max_chars else self._group(doc)
-        else:
-            groups = self._group(doc)
-        index = first_index
-        for tok_start, tok_end in groups:
-            span = doc[tok_start:tok_end]
-            n_start, n_end = span.start_char, span.end_char
-            # trim whitespace so the passage text starts and ends on content
-            while n_start < n_end and norm.text[n_start].isspace():
-                n_start += 1
-            while n_end > n_start and norm.text[n_end - 1].isspace():
-                n_end -= 1
-            if n_start >= n_end:
-                continue
-            start, end = norm.span(n_start, n_end)
-            yield Passage(
-                index=index,
-                block_index=block_index,
-                block=block,
-                norm=norm,
-                start=start,
-                end=end,
-                norm_start=n_start,
-                norm_end=n_end,
-                span=span,
-                lang=detect_language(norm.text[n_start:n_end]),
-                header_tokens=header_tokens,
-            )
-            index += 1
-
-    def _group(self, doc: Doc) -> Iterator[tuple[int, int]]:
+    def _group(self, offsets: np.ndarray, starts: list[int], end: int) -> Iterator[tuple[int, int]]:
         """Token ranges of passages: whole sentences grouped to ``min_chars``, split above ``max_chars``.
 
-        Works on arrays of token offsets and sentence starts, not on spaCy ``Token`` objects.
+        ``starts`` are the sentence starts inside one block (the first is the block's first token),
+        ``end`` the block's end token; works on arrays, not on spaCy ``Token`` objects.
         """
-        n = len(doc)
-        if n == 0:
-            return
-        offsets = _token_offsets(doc)  # n + 1 entries: start of each token, then the text length
-        starts = [int(i) for i in np.flatnonzero(doc.to_array("SENT_START") == 1)] or [0]
-        if starts[0] != 0:
-            starts.insert(0, 0)
-        bounds = starts + [n]
+        bounds = starts + [end]
         group_start: int | None = None
         for sent_start, sent_end in zip(bounds[:-1], bounds[1:], strict=True):
             if group_start is None:
@@ -363,7 +390,7 @@ class Segmenter:
                 yield group_start, sent_end
                 group_start = None
         if group_start is not None:
-            yield group_start, n
+            yield group_start, end
 
     def _split_long(self, offsets: np.ndarray, start: int, end: int) -> Iterator[tuple[int, int]]:
         """A sentence longer than ``max_chars`` cut at token boundaries."""

@@ -9,6 +9,7 @@ a company's credit code supports a customer or supplier list.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from stdnum import luhn
 from stdnum.cn import ric, uscc
@@ -16,7 +17,7 @@ from stdnum.iso7064 import mod_11_2
 
 from ..data import Finding
 from ..segmentation import Passage
-from .base import Detector, register
+from .base import Detector, joined, owner, register
 
 RESIDENT_ID_WEIGHT = 0.5
 BANK_CARD_WEIGHT = 0.4
@@ -25,15 +26,15 @@ LANDLINE_WEIGHT = 0.12
 EMAIL_WEIGHT = 0.12
 CREDIT_CODE_WEIGHT = 0.12
 
-_RESIDENT_ID = re.compile(r"(?<![0-9a-z])[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dx](?![0-9a-z])")
-_LEGACY_ID = re.compile(r"(?<![0-9a-z])[1-9]\d{5}\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}(?![0-9a-z])")
+_RESIDENT_ID = re.compile(r"[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dx](?![0-9a-z])")
+_LEGACY_ID = re.compile(r"[1-9]\d{5}\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}(?![0-9a-z])")
 _PROVINCES = {11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52, 53, 54,
               61, 62, 63, 64, 65, 71, 81, 82}
-_CREDIT_CODE = re.compile(r"(?<![0-9a-z])[0-9a-hj-npqrtuwxy]{2} ?\d{6} ?[0-9a-hj-npqrtuwxy]{10}(?![0-9a-z])")
-_CARD = re.compile(r"(?<![\d-])(?:\d{4}(?:[ -]?\d{4}){2,3}(?:[ -]?\d{1,3})?|\d{4}[ -]?\d{6}[ -]?\d{4,5}|\d{12,19})(?![\d-])")
-_MOBILE = re.compile(r"(?<![\d])(?:\+?86[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4}(?!\d)")
-_LANDLINE = re.compile(r"(?<![\d])(?:\(0\d{2,3}\)|0\d{2,3}-)\s?[2-9]\d{6,7}(?:-\d{1,5})?(?!\d)")
-_EMAIL = re.compile(r"(?<![\w.+-])[a-z0-9][a-z0-9._%+-]{0,63}@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9-]{1,63})*\.[a-z]{2,24}(?![\w-])")
+_CREDIT_CODE = re.compile(r"[0-9a-hj-npqrtuwxy]{2} ?\d{6} ?[0-9a-hj-npqrtuwxy]{10}(?![0-9a-z])")
+_CARD = re.compile(r"(?:\d{4}(?:[ -]?\d{4}){2,3}(?:[ -]?\d{1,3})?|\d{4}[ -]?\d{6}[ -]?\d{4,5}|\d{12,19})(?![\d-])")
+_MOBILE = re.compile(r"(?:\+86[- ]?|86[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4}(?!\d)")
+_LANDLINE = re.compile(r"(?:\(0\d{2,3}\)|0\d{2,3}-)\s?[2-9]\d{6,7}(?:-\d{1,5})?(?!\d)")
+_EMAIL = re.compile(r"[a-z0-9][a-z0-9._%+-]{0,63}@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9-]{1,63})*\.[a-z]{2,24}(?![\w-])")
 # (issuer identification prefix, allowed lengths) of the card networks
 _NETWORKS = (
     (re.compile(r"^62"), range(16, 20)),  # UnionPay 银联
@@ -92,15 +93,25 @@ class IdentifierDetector(Detector):
     categories = ("personal_info", "business.customer")
 
     def detect(self, passage: Passage) -> list[Finding]:
-        text = passage.norm_text
-        found: list[Finding] = []
-        taken: list[tuple[int, int]] = []
+        return self.detect_batch([passage])[0]
 
-        def add(m: re.Match[str], category: str, weight: float, detail: str) -> None:
-            if any(s < m.end() and m.start() < e for s, e in taken):
+    def detect_batch(self, passages: Sequence[Passage]) -> list[list[Finding]]:
+        text, starts = joined(passages)
+        found: list[list[Finding]] = [[] for _ in passages]
+        taken: list[list[tuple[int, int]]] = [[] for _ in passages]
+
+        def add(m: re.Match[str], category: str, weight: float, detail: str, before: str = "0123456789abcdefghijklmnopqrstuvwxyz") -> None:
+            # what a look-behind would check, done here so the patterns keep a literal start (fast scanning)
+            if m.start() > 0 and text[m.start() - 1] in before:
                 return
-            taken.append((m.start(), m.end()))
-            found.append(self.finding(passage, m.start(), m.end(), category, weight, detail))
+            i = owner(starts, passages, m.start(), m.end())
+            if i is None:
+                return
+            start, end = m.start() - starts[i], m.end() - starts[i]
+            if any(s < end and start < e for s, e in taken[i]):
+                return
+            taken[i].append((start, end))
+            found[i].append(self.finding(passages[i], start, end, category, weight, detail))
 
         for m in _RESIDENT_ID.finditer(text):
             if _valid_resident_id(m.group(0).upper()):
@@ -109,17 +120,19 @@ class IdentifierDetector(Detector):
             if _valid_legacy_id(m.group(0)):
                 add(m, "personal_info", RESIDENT_ID_WEIGHT, "居民身份证 number (15-digit first generation, valid birth date and province)")
         for m in _CREDIT_CODE.finditer(text):
-            code = m.group(0).upper()
-            if not code.isdigit() and uscc.is_valid(code) or code.isdigit() and uscc.is_valid(code) and not _valid_resident_id(code):
+            code = m.group(0).upper().replace(" ", "")
+            if uscc.is_valid(code) and not (code.isdigit() and _valid_resident_id(code)):
                 add(m, "business.customer", CREDIT_CODE_WEIGHT, "统一社会信用代码 (valid GB 32100 check character)")
         for m in _CARD.finditer(text):
             digits = re.sub(r"\D", "", m.group(0))
             if 12 <= len(digits) <= 19 and luhn.is_valid(digits) and _card_network(digits):
-                add(m, "personal_info", BANK_CARD_WEIGHT, "bank card number (valid Luhn check digit)")
+                add(m, "personal_info", BANK_CARD_WEIGHT, "bank card number (valid Luhn check digit)", before="0123456789-")
         for m in _MOBILE.finditer(text):
-            add(m, "personal_info", MOBILE_WEIGHT, "mobile phone number")
+            add(m, "personal_info", MOBILE_WEIGHT, "mobile phone number", before="0123456789+")
         for m in _LANDLINE.finditer(text):
-            add(m, "personal_info", LANDLINE_WEIGHT, "landline phone number")
+            add(m, "personal_info", LANDLINE_WEIGHT, "landline phone number", before="0123456789")
         for m in _EMAIL.finditer(text):
-            add(m, "personal_info", EMAIL_WEIGHT, "e-mail address")
+            if m.start() > 0 and text[m.start() - 1] in "._%+-":
+                continue
+            add(m, "personal_info", EMAIL_WEIGHT, "e-mail address", before="0123456789abcdefghijklmnopqrstuvwxyz_")
         return found

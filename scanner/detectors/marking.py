@@ -15,10 +15,11 @@ NDA templates, training slides, news) as in legends:
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from ..data import Finding
 from ..segmentation import Passage
-from .base import Detector, register, snippet
+from .base import Detector, joined, owner, register, snippet
 
 LEGEND_WEIGHT = 0.6
 WORD_WEIGHT = 0.45
@@ -35,13 +36,13 @@ _LEGENDS = [
     (re.compile(r"(严禁|禁止|不得|请勿|切勿|未经许可不得)(对外|向外|私自)?(外传|传播|转发|复制|扩散|外泄)"), "legend prohibiting distribution"),
     (re.compile(r"保密期限\s*[:]?\s*\d+\s*(年|个月)"), "secrecy period 保密期限"),
     (re.compile(r"本(文件|文档|资料|邮件|报告|材料|表格?)(含有|包含|涉及|属于|为|系)(公司)?.{0,4}(商业秘密|机密|秘密信息|保密信息)"), "legend 本文件含商业秘密"),
-    (re.compile(r"\b(?:for )?internal use only\b|\binternal only\b"), "legend internal use only"),
-    (re.compile(r"\b(?:do not|don't|please do not) (?:distribute|forward|copy|share|circulate)\b"), "legend do not distribute"),
-    (re.compile(r"\bnot for (?:external |public |further )?(?:distribution|circulation|release)\b"), "legend not for distribution"),
-    (re.compile(r"\bproprietary\s*(?:and|&)\s*confidential\b|\bconfidential\s*(?:and|&)\s*proprietary\b"), "legend proprietary and confidential"),
-    (re.compile(r"\b(?:strictly|highly|company|business|commercial(?:ly)?) confidential\b"), "legend strictly confidential"),
-    (re.compile(r"\b(?:restricted|limited) (?:distribution|circulation)\b"), "legend restricted distribution"),
-    (re.compile(r"\bclassification\s*:\s*(?:confidential|restricted|secret|internal)\b"), "classification field"),
+    (re.compile(r"internal use only\b|internal only\b"), "legend internal use only"),
+    (re.compile(r"(?:do not|don't|please do not) (?:distribute|forward|copy|share|circulate)\b"), "legend do not distribute"),
+    (re.compile(r"not for (?:external |public |further )?(?:distribution|circulation|release)\b"), "legend not for distribution"),
+    (re.compile(r"proprietary\s*(?:and|&)\s*confidential\b|confidential\s*(?:and|&)\s*proprietary\b"), "legend proprietary and confidential"),
+    (re.compile(r"(?:strictly|highly|company|business|commercial(?:ly)?) confidential\b"), "legend strictly confidential"),
+    (re.compile(r"(?:restricted|limited) (?:distribution|circulation)\b"), "legend restricted distribution"),
+    (re.compile(r"classification\s*:\s*(?:confidential|restricted|secret|internal)\b"), "classification field"),
 ]
 
 # Words that are legends only in legend context, and not when they name a topic.
@@ -51,7 +52,7 @@ _TOPIC_AFTER = (
 )
 _WORDS = re.compile(
     rf"(商业秘密|技术秘密|机密|秘密|保密)(?!{_TOPIC_AFTER})"
-    r"|\b(confidential|proprietary|trade secret|top secret|restricted)\b(?!ity| (?:agreement|information means|policy|training|clause|obligations?))"
+    r"|(confidential|proprietary|trade secret|top secret|restricted)\b(?!ity| (?:agreement|information means|policy|training|clause|obligations?))"
 )
 _BRACKETED = re.compile(r"^\s*[\[【(<《]\s*(机密|秘密|绝密|保密|内部|confidential|internal|proprietary|restricted)\s*[\]】)>》]")
 
@@ -73,30 +74,45 @@ class MarkingDetector(Detector):
     evidence_kind = "marking"
 
     def detect(self, passage: Passage) -> list[Finding]:
-        text = passage.norm_text
-        found: list[Finding] = []
-        taken: list[tuple[int, int]] = []
+        return self.detect_batch([passage])[0]
 
-        def add(start: int, end: int, weight: float, detail: str) -> None:
-            if any(s < end and start < e for s, e in taken):
-                return
-            taken.append((start, end))
-            found.append(self.finding(passage, start, end, "marking", weight, f"{detail}: {snippet(text[start:end])}"))
-
+    def detect_batch(self, passages: Sequence[Passage]) -> list[list[Finding]]:
+        text, starts = joined(passages)
+        # (passage, start, end, weight, detail) candidates in priority order: legends, disclaimers, words
+        candidates: list[tuple[int, int, int, float, str]] = []
         for pattern, detail in _LEGENDS:
-            for m in pattern.finditer(text):
-                add(m.start(), m.end(), LEGEND_WEIGHT, detail)
-        for m in _DISCLAIMERS.finditer(text):
-            add(m.start(), m.end(), DISCLAIMER_WEIGHT, "e-mail confidentiality disclaimer")
-        legend_context = self._legend_context(passage)
-        for m in _WORDS.finditer(text):
-            original = passage.block.text[slice(*passage.block_span(m.start(), m.end()))]
+            candidates.extend(self._located(pattern, text, starts, passages, LEGEND_WEIGHT, detail))
+        candidates.extend(self._located(_DISCLAIMERS, text, starts, passages, DISCLAIMER_WEIGHT, "e-mail confidentiality disclaimer"))
+        for i, start, end, _, _ in self._located(_WORDS, text, starts, passages, WORD_WEIGHT, ""):
+            passage = passages[i]
+            local = passage.norm_text
+            original = passage.block.text[slice(*passage.block_span(start, end))]
             shouting = original.isupper() and original.isascii() and len(original) >= 6
-            bracketed = bool(_BRACKETED.match(text[max(0, m.start() - 3) : m.end() + 3]))
+            bracketed = bool(_BRACKETED.match(local[max(0, start - 3) : end + 3]))
+            legend_context = self._legend_context(passage)
             if legend_context or shouting or bracketed:
                 where = "in a legend position" if legend_context else "in capitals" if shouting else "in brackets"
-                add(m.start(), m.end(), WORD_WEIGHT, f"confidentiality word {where}")
+                candidates.append((i, start, end, WORD_WEIGHT, f"confidentiality word {where}"))
+        found: list[list[Finding]] = [[] for _ in passages]
+        taken: list[list[tuple[int, int]]] = [[] for _ in passages]
+        for i, start, end, weight, detail in candidates:
+            if any(s < end and start < e for s, e in taken[i]):
+                continue
+            taken[i].append((start, end))
+            local = passages[i].norm_text
+            found[i].append(self.finding(passages[i], start, end, "marking", weight, f"{detail}: {snippet(local[start:end])}"))
         return found
+
+    @staticmethod
+    def _located(pattern: re.Pattern[str], text: str, starts: list[int], passages: Sequence[Passage],
+                 weight: float, detail: str) -> list[tuple[int, int, int, float, str]]:
+        """Matches of ``pattern`` in the joined text as (passage, local start, local end, weight, detail)."""
+        out = []
+        for m in pattern.finditer(text):
+            i = owner(starts, passages, m.start(), m.end())
+            if i is not None:
+                out.append((i, m.start() - starts[i], m.end() - starts[i], weight, detail))
+        return out
 
     @staticmethod
     def _legend_context(passage: Passage) -> bool:

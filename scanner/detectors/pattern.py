@@ -30,11 +30,11 @@ _STRONG_UNITS = (
 )
 _TIME_UNITS = r"min\b|mins\b|分钟|h\b|hr\b|hrs\b|hours?\b|小时|s\b|sec\b|秒|ms\b|天\b"
 _PARAM = re.compile(
-    rf"(?:{_PM}\s*)?(?P<value>{_SEQUENCE}|{_RANGE})\s*(?:{_PM}\s*{_NUM}\s*)?(?P<unit>{_STRONG_UNITS}|{_TIME_UNITS})",
+    rf"(?P<value>{_SEQUENCE}|{_RANGE})\s*(?:{_PM}\s*{_NUM}\s*)?(?P<unit>{_STRONG_UNITS}|{_TIME_UNITS})",
     re.I,
 )
 _TOLERANCE = re.compile(rf"{_PM}\s*{_NUM}|公差|tolerance|上下限|偏差不超过|不超过\s*{_NUM}")
-_STAGES = re.compile(r"(?:第?[1-9一二三四五六七八九]段|[1-9一二三四五]级|stage\s*[1-9]|step\s*[1-9]|zone\s*[1-9]|[1-9]区)")
+_STAGES = re.compile(r"(?:第[1-9一二三四五六七八九]段|[1-9一二三四五六七八九]段|[1-9一二三四五]级|stage\s*[1-9]|step\s*[1-9]|zone\s*[1-9]|[1-9]区)")
 _SETPOINT_WORDS = re.compile(
     r"设定|设为|控制在|调整为|调至|调到|改为|升温至|降温至|保温|保压|恒温|升温|降温|预热|回火|淬火|烧结|固化|干燥|"
     r"注射|注塑|挤出|压铸|焊接|反应|搅拌|滴加|回流|蒸馏|发酵|灭菌|冷却|退火|温度|压力|转速|速度|流量|真空|"

@@ -117,13 +117,17 @@ def decode_text(data: bytes) -> tuple[str, str]:
     return text, encoding
 
 
+# every byte except C0 control characters (TAB, LF, VT, FF, CR and ESC count as text)
+_NOT_CONTROL = bytes(b for b in range(256) if not (b < 9 or 13 < b < 32) or b == 27)
+
+
 def _looks_binary(data: bytes) -> bool:
     sample = data[:8192]
     if not sample:
         return False
     if _utf16_without_bom(sample) or any(sample.startswith(bom) for bom, _ in _BOMS):
         return False
-    control = sum(b < 9 or 13 < b < 32 for b in sample if b != 27)
+    control = len(sample.translate(None, _NOT_CONTROL))
     if b"\x00" not in sample and control / len(sample) <= 0.1:
         return False
     # UTF-16 Chinese without a byte-order mark has NULs and control bytes but decodes to common characters
