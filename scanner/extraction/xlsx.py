@@ -138,7 +138,7 @@ def header_footer_text(raw: str) -> list[str]:
     texts = []
     for section in _HF_SECTIONS.split(raw):
         text = _HF_CODES.sub("", section).replace("&&", "&").strip()
-        if text:
+        if any(ch.isalnum() for ch in text):  # "&P / &N" leaves only punctuation
             texts.append(text)
     return texts
 
