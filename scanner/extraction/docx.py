@@ -50,6 +50,7 @@ W_VANISH, W_SPECVANISH = _w("vanish"), _w("specVanish")
 W_TXBX, W_SDT, W_SDTCONTENT, W_ALTCHUNK = _w("txbxContent"), _w("sdt"), _w("sdtContent"), _w("altChunk")
 W_SYM, W_VAL, W_CHAR, W_TYPE = _w("sym"), _w("val"), _w("char"), _w("type")
 W_GRIDSPAN, W_TCPR, W_TRPR, W_GRIDBEFORE = _w("gridSpan"), _w("tcPr"), _w("trPr"), _w("gridBefore")
+W_VMERGE = _w("vMerge")
 W_RUBY, W_RT = _w("ruby"), _w("rt")
 W_DRAWING, W_PICT, W_OBJECT = _w("drawing"), _w("pict"), _w("object")
 M_T = f"{{{_M}}}t"
@@ -300,6 +301,12 @@ class _Reader:
             nested: list[etree._Element] = []
             col = 1 + _int_val(tr.find(W_TRPR), W_GRIDBEFORE, 0)
             for tc in _children(tr, W_TC):
+                props = tc.find(W_TCPR)
+                span = max(1, _int_val(props, W_GRIDSPAN, 1))
+                merge = props.find(W_VMERGE) if props is not None else None
+                if merge is not None and merge.get(W_VAL, "continue") == "continue":
+                    col += span  # covered by the merged cell above: Word shows none of its text
+                    continue
                 runs_text: list[str] = []
                 for child in _cell_items(tc):
                     if child.tag == W_P:
@@ -312,7 +319,7 @@ class _Reader:
                     else:
                         nested.append(child)
                 values.append((col, "\n".join(runs_text)))
-                col += max(1, _int_val(tc.find(W_TCPR), W_GRIDSPAN, 1))
+                col += span
             block = row_block(values, row=row_number, location=Location(part=part.label), header=header,
                               table=number, spreadsheet=False)
             if block is not None:

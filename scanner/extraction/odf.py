@@ -176,6 +176,9 @@ class _Reader:
             yield from self.annotation(annotation, location)
         for frame in para.frames:
             yield from self.content(frame, location, flags)
+            for alt in (frame.find(_q(SVG, "title")), frame.find(_q(SVG, "desc"))):
+                if alt is not None and (alt.text or "").strip():
+                    yield Block(text=alt.text.strip(), location=location, flags=(*flags, "alt_text"))
             if frame.tag in (D_OBJECT, D_OBJECT_OLE):
                 yield from self.embedded(frame, location)
 
@@ -276,11 +279,14 @@ class _Reader:
             return
         location = Location(part="metadata")
         for meta in root.iter(_q(OFFICE, "meta")):
+            keywords = [k.text.strip() for k in meta.iter(_q(META, "keyword")) if (k.text or "").strip()]
+            if keywords:
+                yield Block(text=", ".join(keywords), location=location, kind="metadata")
             for item in meta:
                 text = "".join(item.itertext()).strip()
                 if not text:
                     continue
-                if item.tag in (_q(DC, "title"), _q(DC, "subject"), _q(META, "keyword"), _q(DC, "description")):
+                if item.tag in (_q(DC, "title"), _q(DC, "subject"), _q(DC, "description")):
                     yield Block(text=text, location=location, kind="metadata")
                 elif item.tag == _q(META, "user-defined"):
                     name = item.get(_q(META, "name"), "")
