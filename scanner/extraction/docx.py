@@ -392,7 +392,7 @@ class DocxExtractor(Extractor):
 
     @classmethod
     def sniff(cls, source: Source) -> bool:
-        return is_ooxml(source, "word/", ("word/document.xml",))
+        return is_ooxml(source, "word/", ("word/document.xml",), cls.extensions)
 
     def extract(self, source: Source, ctx: Context) -> Iterator[Block]:
         with open_package(source, ctx) as pkg:

@@ -64,8 +64,14 @@ def translate_strict(data: bytes) -> bytes:
     return data
 
 
-def is_ooxml(source: Source, folder: str, main_part_names: tuple[str, ...] = ()) -> bool:
-    """True for an OPC package whose parts live in ``folder`` (``word/``, ``xl/``, ``ppt/``)."""
+def is_ooxml(source: Source, folder: str, main_part_names: tuple[str, ...] = (), extensions: tuple[str, ...] = ()) -> bool:
+    """True for an OPC package whose parts live in ``folder`` (``word/``, ``xl/``, ``ppt/``).
+
+    A file with one of ``extensions`` that is empty or a damaged ZIP is claimed too, so it is reported
+    corrupt rather than read as text.
+    """
+    if source.suffix in extensions and (not source.data or (source.data[:2] == b"PK" and not source.zip_names)):
+        return True
     names = source.zip_names
     if "[Content_Types].xml" not in names:
         return False

@@ -201,7 +201,7 @@ class PptxExtractor(Extractor):
 
     @classmethod
     def sniff(cls, source: Source) -> bool:
-        return is_ooxml(source, "ppt/", ("ppt/presentation.xml",))
+        return is_ooxml(source, "ppt/", ("ppt/presentation.xml",), cls.extensions)
 
     def extract(self, source: Source, ctx: Context) -> Iterator[Block]:
         with open_package(source, ctx) as pkg:

@@ -351,7 +351,7 @@ class XlsxExtractor(Extractor):
 
     @classmethod
     def sniff(cls, source: Source) -> bool:
-        return is_ooxml(source, "xl/", ("xl/workbook.xml", "xl/workbook.bin"))
+        return is_ooxml(source, "xl/", ("xl/workbook.xml", "xl/workbook.bin"), cls.extensions)
 
     def extract(self, source: Source, ctx: Context) -> Iterator[Block]:
         if "xl/workbook.bin" in source.zip_names and "xl/workbook.xml" not in source.zip_names:
