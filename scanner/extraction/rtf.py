@@ -163,7 +163,8 @@ class _Reader:
                 continue
             text = _fix_surrogates("".join(t for s, t in segments if s == state)).strip()
             if text:
-                sink.blocks.append(Block(text=text, location=location, flags=(flag,) if flag else (),
+                flags = ((flag,) if flag else ()) + (("comment",) if sink.part == "comment" else ())
+                sink.blocks.append(Block(text=text, location=location, flags=flags,
                                          kind="metadata" if sink.part == "metadata" else "text"))
 
     def end_cell(self, sink: _Sink) -> None:
