@@ -10,6 +10,7 @@ flagged ``inserted``); deleted text and hidden text (``w:vanish``) follow as the
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -54,6 +55,8 @@ W_VMERGE = _w("vMerge")
 W_RUBY, W_RT = _w("ruby"), _w("rt")
 W_DRAWING, W_PICT, W_OBJECT = _w("drawing"), _w("pict"), _w("object")
 M_T = f"{{{_M}}}t"
+_HEADING_MARK = re.compile(rb'<w:name w:val="(?:heading \d|title)"|<w:outlineLvl w:val="[0-8]"', re.I)
+_STYLE_ID = re.compile(rb'w:styleId="([^"]*)"')
 WP_DOCPR = f"{{{_WP}}}docPr"
 
 # Run children that stand for characters.
@@ -91,6 +94,25 @@ class _Runs:
                 pieces.append(t)
             previous = s
         return "".join(pieces)
+
+
+# Anything that needs the careful walk: tracked changes, hidden text, drawings, symbols, ruby.
+_COMPLEX = (W_DEL, W_INS, W_MOVEFROM, W_MOVETO, W_VANISH, W_SPECVANISH, W_DRAWING, W_PICT, W_OBJECT, MC_ALT, W_SYM,
+            W_TXBX, W_RUBY, W_DELTEXT)
+_SIMPLE = (W_T, M_T, *_CHARS)
+
+
+def read_paragraph(p: etree._Element) -> _Runs:
+    """The runs of a paragraph; plain paragraphs (most of them) take a fast path through lxml's C iterator."""
+    runs = _Runs()
+    if next(p.iter(*_COMPLEX), None) is None:
+        chars = _CHARS
+        text = "".join(chars.get(el.tag, el.text or "") for el in p.iter(*_SIMPLE))
+        if text:
+            runs.segments.append((NORMAL, text))
+    else:
+        _collect(p, runs, NORMAL)
+    return runs
 
 
 def _is_on(element: etree._Element) -> bool:
@@ -195,12 +217,29 @@ class _Reader:
         self.paragraphs = 0
 
     def _heading_styles(self) -> frozenset[str]:
+        """Ids of paragraph styles that are headings (by name, or by outline level)."""
         styles = next((r.target for r in self.rels.values() if r.kind == "styles"), None)
-        root = self.pkg.parse_optional(styles)
-        if root is None:
+        if styles is None or self.pkg.find(styles) is None:
             return frozenset()
+        data = self.pkg.read(styles)
+        if b"<w:style " not in data:  # another namespace prefix: take the slow, general way
+            return self._heading_styles_parsed(styles)
+        # styles.xml is often 100 KB of latent styles: find the few heading markers and look back
+        # for the style element each belongs to, rather than building the whole tree.
         found = set()
-        for style in root.iter(_w("style")):
+        for match in _HEADING_MARK.finditer(data):
+            start = data.rfind(b"<w:style ", 0, match.start())
+            if start < 0 or data.rfind(b"</w:style>", start, match.start()) >= 0:
+                continue
+            head = data[start:data.find(b">", start)]
+            style_id = _STYLE_ID.search(head)
+            if style_id and b'w:type="paragraph"' in head:
+                found.add(style_id.group(1).decode("utf-8", "replace"))
+        return frozenset(found)
+
+    def _heading_styles_parsed(self, styles: str) -> frozenset[str]:
+        found = set()
+        for style in self.pkg.parse(styles).iter(_w("style")):
             if style.get(W_TYPE) != "paragraph":
                 continue
             name_el = style.find(_w("name"))
@@ -211,6 +250,15 @@ class _Reader:
                 found.add(style.get(_w("styleId"), ""))
         return frozenset(found)
 
+    def story(self, part: str) -> etree._Element | None:
+        """A header, footer or notes part, or ``None`` when it holds no text at all (most do not)."""
+        if self.pkg.find(part) is None:
+            return None
+        data = self.pkg.read(part)
+        if b"<w:t" not in data and b":t>" not in data and b":t " not in data:
+            return None
+        return self.pkg.parse(part)
+
     def blocks(self) -> Iterator[Block]:
         root = self.pkg.parse(self.main)
         body = root.find(_w("body"))
@@ -219,9 +267,10 @@ class _Reader:
         for kind in ("header", "footer"):
             seen: set[str] = set()
             for rel in self.rels.values():
-                if rel.kind == kind and self.pkg.find(rel.target):
+                root = self.story(rel.target) if rel.kind == kind else None
+                if root is not None:
                     part = _Part(rel.target, kind, rel_map(self.pkg, rel.target))
-                    for block in self.content(self.pkg.parse(rel.target), part):
+                    for block in self.content(root, part):
                         if block.text not in seen:
                             seen.add(block.text)
                             yield block
@@ -253,8 +302,7 @@ class _Reader:
         self.paragraphs += 1
         if self.paragraphs % 500 == 0:
             self.ctx.check_time()
-        runs = _Runs()
-        _collect(p, runs, NORMAL)
+        runs = read_paragraph(p)
         location = Location(part=part.label)
         text = runs.text().strip()
         if text:
@@ -264,6 +312,8 @@ class _Reader:
         yield from self.visuals(runs, part)
 
     def changes(self, runs: _Runs, location: Location) -> Iterator[Block]:
+        if len(runs.segments) < 2 and not (runs.segments and runs.segments[0][0] != NORMAL):
+            return
         for state, flag in ((DELETED, "deleted"), (HIDDEN, "hidden")):
             text = runs.text(state).strip()
             if text:
@@ -271,6 +321,8 @@ class _Reader:
 
     def visuals(self, runs: _Runs, part: _Part) -> Iterator[Block]:
         """Text boxes, charts, diagrams and alt text of the drawings anchored in a paragraph."""
+        if not runs.visuals:
+            return
         location = Location(part=part.label)
         for visual in runs.visuals:
             boxes: list[etree._Element] = []
@@ -310,8 +362,7 @@ class _Reader:
                 runs_text: list[str] = []
                 for child in _cell_items(tc):
                     if child.tag == W_P:
-                        runs = _Runs()
-                        _collect(child, runs, NORMAL)
+                        runs = read_paragraph(child)
                         runs_text.append(runs.text())
                         ref = Location(part=part.label, cell=f"R{row_number}C{col}", row=row_number, col=col)
                         after.extend(self.changes(runs, ref))
@@ -331,10 +382,11 @@ class _Reader:
 
     def notes(self, kind: str) -> Iterator[Block]:
         for rel in self.rels.values():
-            if rel.kind != f"{kind}s" or not self.pkg.find(rel.target):
+            root = self.story(rel.target) if rel.kind == f"{kind}s" else None
+            if root is None:
                 continue
             part = _Part(rel.target, kind, rel_map(self.pkg, rel.target))
-            for note in self.pkg.parse(rel.target):
+            for note in root:
                 if note.get(W_TYPE) in (None, "normal"):
                     yield from self.content(note, part)
 
@@ -346,9 +398,7 @@ class _Reader:
             for comment in self.pkg.parse(rel.target):
                 texts = []
                 for p in comment.iter(W_P):
-                    runs = _Runs()
-                    _collect(p, runs, NORMAL)
-                    texts.append(runs.text())
+                    texts.append(read_paragraph(p).text())
                 text = "\n".join(texts).strip()
                 if text:
                     yield Block(text=text, location=location, flags=("comment",))

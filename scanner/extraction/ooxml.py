@@ -8,7 +8,9 @@ Strict OOXML (ISO 29500 strict namespaces) is read by mapping its namespaces to 
 
 from __future__ import annotations
 
+import html
 import posixpath
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import unquote
@@ -17,7 +19,7 @@ from lxml import etree
 
 from ..data import Block, Location
 from .base import Context, Source
-from .xmlsafe import Package, local, text_of
+from .xmlsafe import Package, local, refuse_entities, text_of
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 A = "http://schemas.openxmlformats.org/drawingml/2006/main"
@@ -93,22 +95,34 @@ class Rel:
     target: str
 
 
+_REL = re.compile(rb"<(?:\w+:)?Relationship\b([^>]*)>")
+_ATTR = re.compile(rb'(\w+)\s*=\s*(?:"([^"]*)"|\'([^\']*)\')')
+
+
 def relationships(pkg: Package, part: str) -> list[Rel]:
-    """Internal relationships of ``part`` (``""`` for the package root), in document order."""
+    """Internal relationships of ``part`` (``""`` for the package root), in document order.
+
+    Relationship parts are flat lists of attributes, read with a pattern rather than a parser
+    (they are read for every part, and a tree costs more than the rest of a small document).
+    """
     folder, base = posixpath.split(part)
-    rels_name = posixpath.join(folder, "_rels", f"{base}.rels")
-    root = pkg.parse_optional(rels_name) if pkg.find(rels_name) else None
-    if root is None:
+    rels_name = f"{folder}/_rels/{base}.rels" if folder else f"_rels/{base}.rels"
+    if pkg.find(rels_name) is None:
         return []
+    data = pkg.read(rels_name)
+    refuse_entities(data, pkg.what(rels_name))
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        data = data.decode("utf-16").encode("utf-8")
     rels = []
-    for rel in root:
-        if local(rel.tag) != "Relationship" or rel.get("TargetMode") == "External":
+    for match in _REL.finditer(data):
+        attrs = {m.group(1): (m.group(2) if m.group(2) is not None else m.group(3)) for m in _ATTR.finditer(match.group(1))}
+        target = attrs.get(b"Target")
+        if not target or attrs.get(b"TargetMode") == b"External":
             continue
-        target = rel.get("Target")
-        if not target:
-            continue
-        rels.append(Rel(rel.get("Id", ""), rel.get("Type", "").rstrip("/").rpartition("/")[2],
-                        pkg.resolve(part, unquote(target))))
+        target_text = unquote(html.unescape(target.decode("utf-8", "replace")))
+        kind = attrs.get(b"Type", b"").decode("ascii", "replace").rstrip("/").rpartition("/")[2]
+        rels.append(Rel(html.unescape(attrs.get(b"Id", b"").decode("utf-8", "replace")), kind,
+                        pkg.resolve(part, target_text)))
     return rels
 
 

@@ -75,6 +75,7 @@ class _Deck:
             if rel is not None and pkg.find(rel.target):
                 self.slides.append(rel.target)
         ctx.check_pages(len(self.slides), "slides")
+        self.layouts: list[str] = []  # layouts the slides use, filled while reading them
 
     def blocks(self) -> Iterator[Block]:
         seen: set[str] = set()
@@ -91,6 +92,7 @@ class _Deck:
             root = self.pkg.parse(part)
             flags = ("hidden",) if root.get("show") in ("0", "false") else ()
             rels = rel_map(self.pkg, part)
+            self.layouts.extend(rel.target for rel in rels.values() if rel.kind == "slideLayout")
             yield from self.shapes(self._tree(root), part, rels, Location(part=f"slide:{number}", slide=number), flags)
             for rel in rels.values():
                 if rel.kind == "notesSlide" and self.pkg.find(rel.target):
@@ -104,7 +106,7 @@ class _Deck:
         csld = root.find(P_CSLD)
         return csld.find(P_SPTREE) if csld is not None else None
 
-    def shapes(self, tree: etree._Element | None, part: str, rels: dict[str, Rel], location: Location,
+    def shapes(self, tree: etree._Element | None, part: str, rels: dict[str, Rel] | None, location: Location,
                flags: tuple[str, ...], skip: frozenset[str] = frozenset(), keep: frozenset[str] | None = None,
                tables: list[int] | None = None) -> Iterator[Block]:
         """Blocks of the shapes in a shape tree, in tree order, group shapes opened.
@@ -137,6 +139,8 @@ class _Deck:
                         if block is not None:
                             header = header or block.text
                             yield block
+                if rels is None:  # masters and layouts: their relationships are read only when needed
+                    rels = rel_map(self.pkg, part)
                 for text in graphic_texts(self.pkg, part, shape, rels):
                     yield Block(text=text, location=location, flags=flags)
             if tag in (P_PIC, P_SP, P_FRAME):
@@ -171,21 +175,23 @@ class _Deck:
                     yield Block(text=text, location=location, flags=(*flags, "comment"))
 
     def masters(self) -> Iterator[Block]:
-        """Free text and footers of slide masters and layouts, each distinct text once.
+        """Free text and footers of slide masters and of the layouts slides use, each distinct text once.
 
         Texts a slide already showed are left out by :meth:`blocks`: they were read where they appear.
         """
         seen: set[str] = set()
         location = Location(part="master")
-        parts: list[str] = []
-        for rel in self.rels.values():
-            if rel.kind == "slideMaster" and self.pkg.find(rel.target):
-                parts.append(rel.target)
-                parts.extend(r.target for r in rel_map(self.pkg, rel.target).values()
-                             if r.kind == "slideLayout" and self.pkg.find(r.target))
+        parts = [rel.target for rel in self.rels.values() if rel.kind == "slideMaster"] + list(self.layouts)
         for part in dict.fromkeys(parts):
+            if self.pkg.find(part) is None:
+                continue
+            data = self.pkg.read(part)
+            # Most layouts hold only prompt placeholders: skip them without building a tree.
+            free_shapes = data.count(b"<p:sp>") + data.count(b"<p:sp ") > data.count(b"<p:ph")
+            if not free_shapes and b'type="ftr"' not in data and b'type="hdr"' not in data:
+                continue
             root = self.pkg.parse(part)
-            for block in self.shapes(self._tree(root), part, rel_map(self.pkg, part), location, (), keep=_MASTER_KEEP):
+            for block in self.shapes(self._tree(root), part, None, location, (), keep=_MASTER_KEEP):
                 if block.text not in seen:
                     seen.add(block.text)
                     yield block

@@ -121,7 +121,7 @@ class Package:
     def __init__(self, source: Source, ctx: Context, translate: Callable[[bytes], bytes] | None = None) -> None:
         self.source = source
         self.ctx = ctx
-        self.zf = source.open_zip()
+        self.zf = source.zip_file or source.open_zip()
         self._translate = translate
         self.infos: dict[str, zipfile.ZipInfo] = {}
         for info in self.zf.infolist():
@@ -135,7 +135,8 @@ class Package:
         self.close()
 
     def close(self) -> None:
-        self.zf.close()
+        if self.zf is not self.source.zip_file:  # the source's shared handle stays open for others
+            self.zf.close()
 
     @property
     def names(self) -> Iterable[str]:
@@ -235,6 +236,9 @@ class Package:
         """The member path ``target`` points to, relative to the member ``base`` (or absolute with ``/``)."""
         if target.startswith("/"):
             return posixpath.normpath(target.lstrip("/"))
+        if not target.startswith(".") and "/." not in target and "//" not in target:  # the common, plain case
+            folder = base.rpartition("/")[0]
+            return f"{folder}/{target}" if folder else target
         joined = posixpath.normpath(posixpath.join(posixpath.dirname(base), target))
         return joined.lstrip("/") if joined != "." else ""
 
