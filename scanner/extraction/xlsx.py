@@ -233,6 +233,8 @@ class _Workbook:
         hidden_cols: set[int] = set()
         header: str | None = None
         row_number = 0
+        columns: dict[str, int] = {}  # column letters -> number, computed once per sheet
+        t_c, t_v, t_is = t.c, t.v, t.is_
         for count, (_, el) in enumerate(self.pkg.iterparse(part, [t.row, t.col, t.header_footer]), 1):
             tag = el.tag
             if tag == t.col:
@@ -249,22 +251,29 @@ class _Workbook:
                 self.ctx.check_time()
             r = el.get("r")
             row_number = int(r) if r and r.isdigit() else row_number + 1
+            if not len(el):  # a row that only carries formatting
+                el.clear()
+                continue
             visible: list[tuple[int, str]] = []
             concealed: list[tuple[int, str]] = []
             col = 0
             for c in el:
-                if c.tag != t.c:
+                if c.tag != t_c or not len(c):  # no value: a formatted empty cell
                     continue
                 ref = c.get("r")
-                col = _column(ref) if ref else col + 1
+                if ref:
+                    letters = ref.rstrip("0123456789")
+                    col = columns.get(letters) or columns.setdefault(letters, _column(letters))
+                else:
+                    col += 1
                 kind = c.get("t")
                 value = None
                 text = None
                 for child in c:
                     ctag = child.tag
-                    if ctag == t.v:
+                    if ctag == t_v:
                         value = child.text
-                    elif ctag == t.is_:
+                    elif ctag == t_is:
                         text = _rich_text(child, t)
                 if value is not None:
                     if kind == "s":
@@ -283,16 +292,20 @@ class _Workbook:
                 if text:
                     (concealed if col in hidden_cols else visible).append((col, text))
             row_hidden = sheet_hidden or el.get("hidden", "0") not in _FALSE
-            release(el)
-            block = row_block(visible, row=row_number, location=location, header=header,
-                              flags=("hidden",) if row_hidden else ())
-            if block is not None:
-                header = header or block.text
-                yield block
-            extra = row_block(concealed, row=row_number, location=location, header=header, flags=("hidden",))
-            if extra is not None:
-                header = header or extra.text
-                yield extra
+            el.clear()
+            if count % 256 == 0:  # free the rows read so far in one go
+                release(el)
+            if visible:
+                block = row_block(visible, row=row_number, location=location, header=header,
+                                  flags=("hidden",) if row_hidden else ())
+                if block is not None:
+                    header = header or block.text
+                    yield block
+            if concealed:
+                extra = row_block(concealed, row=row_number, location=location, header=header, flags=("hidden",))
+                if extra is not None:
+                    header = header or extra.text
+                    yield extra
 
     def comments(self, name: str, sheet_rels: dict) -> Iterator[Block]:
         threaded = False

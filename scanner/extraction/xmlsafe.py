@@ -252,9 +252,8 @@ def release(element: etree._Element) -> None:
     """Free a streamed element and the siblings already handled before it."""
     element.clear()
     parent = element.getparent()
-    if parent is not None:
-        while element.getprevious() is not None:
-            del parent[0]
+    if parent is not None and element.getprevious() is not None:
+        del parent[: parent.index(element)]
 
 
 def text_of(element: etree._Element | None) -> str:
