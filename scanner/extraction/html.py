@@ -274,7 +274,8 @@ class MhtExtractor(Extractor):
             if part.is_multipart():
                 continue
             ctx.check_time()
-            payload = part.get_payload(decode=True) or b""
+            decoded = part.get_payload(decode=True)
+            payload = decoded if isinstance(decoded, bytes) else b""
             if part.get_content_type() == "text/html":
                 charset = part.get_content_charset()
                 codec = _codec(charset) if charset else None

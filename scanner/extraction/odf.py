@@ -380,11 +380,11 @@ class _Reader:
             self.ctx.warn(f"sheet {sheet.name}: a row repeated {repeat} times was read {_MAX_REPEAT} times")
         for _ in range(min(repeat, _MAX_REPEAT)):
             sheet.row += 1
-            block = row_block(visible, row=sheet.row, location=sheet.location, header=sheet.header,
+            shown = row_block(visible, row=sheet.row, location=sheet.location, header=sheet.header,
                               flags=("hidden",) if hidden else ())
-            if block is not None:
-                sheet.header = sheet.header or block.text
-                yield block
+            if shown is not None:
+                sheet.header = sheet.header or shown.text
+                yield shown
             extra = row_block(concealed, row=sheet.row, location=sheet.location, header=sheet.header, flags=("hidden",))
             if extra is not None:
                 yield extra

@@ -105,6 +105,7 @@ class _Reader:
         self.sinks = {name: _Sink(name) for name in _PARTS}
         self.raw = bytearray()
         self.raw_state = self.state
+        self.raw_codepage = self.ansi
         self.skip_chars = 0
         self.font_in_table: int | None = None
         self.intbl = False
