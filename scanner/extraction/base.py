@@ -78,7 +78,7 @@ class Source:
             return None
         try:
             return zipfile.ZipFile(io.BytesIO(self.data))
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
             return None
 
     @cached_property
@@ -103,7 +103,7 @@ class Source:
         """Open the bytes as a ZIP package or raise :class:`CorruptDocumentError`."""
         try:
             return zipfile.ZipFile(io.BytesIO(self.data))
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
             raise CorruptDocumentError(f"{self.name}: not a readable ZIP package ({exc}); the file is damaged or truncated") from exc
 
     def open_ole(self) -> olefile.OleFileIO:
