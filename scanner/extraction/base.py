@@ -69,15 +69,22 @@ class Source:
         return self.data[:8] == OLE_MAGIC
 
     @cached_property
+    def zip_file(self) -> zipfile.ZipFile | None:
+        """The bytes opened as a ZIP package, once (``None`` when this is not a readable ZIP).
+
+        Sniffing and extraction share it, so a package's central directory is read only once.
+        """
+        if not self.is_zip:
+            return None
+        try:
+            return zipfile.ZipFile(io.BytesIO(self.data))
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
+            return None
+
+    @cached_property
     def zip_names(self) -> frozenset[str]:
         """Member names of a ZIP package (empty when this is not a readable ZIP)."""
-        if not self.is_zip:
-            return frozenset()
-        try:
-            with zipfile.ZipFile(io.BytesIO(self.data)) as zf:
-                return frozenset(zf.namelist())
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-            return frozenset()
+        return frozenset(self.zip_file.namelist()) if self.zip_file is not None else frozenset()
 
     @cached_property
     def ole_streams(self) -> frozenset[str]:
@@ -96,7 +103,7 @@ class Source:
         """Open the bytes as a ZIP package or raise :class:`CorruptDocumentError`."""
         try:
             return zipfile.ZipFile(io.BytesIO(self.data))
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
             raise CorruptDocumentError(f"{self.name}: not a readable ZIP package ({exc}); the file is damaged or truncated") from exc
 
     def open_ole(self) -> olefile.OleFileIO:

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import lru_cache
 
 from ..data import Block, Cell, Location
 
 CELL_SEPARATOR = "\t"
 
 
+@lru_cache(maxsize=4096)
 def column_letters(col: int) -> str:
     """1 -> "A", 27 -> "AA"."""
     if col < 1:
