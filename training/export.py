@@ -39,6 +39,29 @@ def _tfidf_graph(model: PassageModel) -> onnx.ModelProto:
         target_opset={"": OPSET, "ai.onnx.ml": 3},
     )
     onx.ir_version = IR_VERSION
+    return _fast_l2(onx)
+
+
+def _fast_l2(onx: onnx.ModelProto) -> onnx.ModelProto:
+    """Replace the ai.onnx.ml ``Normalizer`` (the slowest node: scalar code) with standard vectorised ops.
+
+    sklearn's L2 normalisation leaves all-zero rows at zero; ``Max(norm, tiny)`` does the same.
+    """
+    graph = onx.graph
+    for i, node in enumerate(graph.node):
+        if node.op_type == "Normalizer" and node.domain == "ai.onnx.ml":
+            x, y = node.input[0], node.output[0]
+            replacement = [
+                helper.make_node("ReduceSumSquare", [x], ["l2_sumsq"], axes=[1], keepdims=1),
+                helper.make_node("Sqrt", ["l2_sumsq"], ["l2_norm0"]),
+                helper.make_node("Max", ["l2_norm0", "l2_tiny"], ["l2_norm"]),
+                helper.make_node("Div", [x, "l2_norm"], [y]),
+            ]
+            del graph.node[i]
+            for offset, new_node in enumerate(replacement):
+                graph.node.insert(i + offset, new_node)
+            graph.initializer.append(numpy_helper.from_array(np.array([1e-30], dtype=np.float32), "l2_tiny"))
+            break
     return onx
 
 
