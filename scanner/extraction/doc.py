@@ -50,6 +50,7 @@ _DROP = dict.fromkeys([0, 1, 2, 3, 4, 5, 6, 8, 0x0E, 0x0F, 0x10, 0x11, 0x12, 0x1
                        0x1B, 0x1C, 0x1D, 0x1F, 0xFEFF])
 _DROP.update({0x0B: "\n", 0x1E: "-", 0xA0: " ", 0x09: "\t"})
 _SPECIAL = re.compile(r"[\x13\x14\x15\r\x07\x0c]")
+_ASTRAL = re.compile("[\U00010000-\U0010FFFF]")
 _LANGUAGE_CODEPAGES = {0x0804: "gb18030", 0x1004: "gb18030", 0x0404: "cp950", 0x0C04: "cp950", 0x0411: "cp932",
                        0x0412: "cp949", 0x0419: "cp1251", 0x0408: "cp1253", 0x041F: "cp1254", 0x0415: "cp1250"}
 _SUMMARY_FIELDS = (("title", "Title"), ("subject", "Subject"), ("author", "Author"), ("keywords", "Keywords"),
@@ -189,17 +190,23 @@ def parse_pieces(clx: bytes, name: str, unicode_capable: bool = True) -> list[Pi
     raise CorruptDocumentError(f"{name}: the piece table (CLX) is damaged")
 
 
-def decode_pieces(word: bytes, pieces: list[Piece], limit: int, single_byte: str = "cp1252") -> str:
-    """The document's characters from CP 0 up to ``limit``."""
+def decode_pieces(word: bytes, pieces: list[Piece], start: int, end: int, single_byte: str = "cp1252") -> str:
+    """The characters from CP ``start`` up to ``end``.
+
+    Stories are decoded one at a time because a character outside the BMP takes two CPs (a UTF-16
+    surrogate pair) but one Python character: slicing one decoded string would drift.
+    """
     parts: list[str] = []
     for piece in pieces:
-        if piece.cp_start >= limit:
-            break
-        count = min(piece.cp_end, limit) - piece.cp_start
+        lo, hi = max(piece.cp_start, start), min(piece.cp_end, end)
+        if lo >= hi:
+            continue
+        offset = lo - piece.cp_start
         if piece.compressed:
-            parts.append(word[piece.fc : piece.fc + count].decode(single_byte, "replace"))
+            parts.append(word[piece.fc + offset : piece.fc + offset + hi - lo].decode(single_byte, "replace"))
         else:
-            parts.append(word[piece.fc : piece.fc + 2 * count].decode("utf-16-le", "replace"))
+            begin = piece.fc + 2 * offset
+            parts.append(word[begin : begin + 2 * (hi - lo)].decode("utf-16-le", "replace"))
     return "".join(parts)
 
 
@@ -334,6 +341,11 @@ def paragraphs(story: str, base_cp: int) -> Iterator[tuple[str, str, int]]:
     ``mark`` is the character that ends the paragraph: ``\\r`` (or a page/section break) or ``\\x07``
     (end of a table cell or row); the last paragraph may end with ``""``.
     """
+    astral = [m.start() for m in _ASTRAL.finditer(story)]  # each takes two CPs
+
+    def cp_of(i: int) -> int:
+        return base_cp + i + (bisect.bisect_left(astral, i) if astral else 0)
+
     fields: list[bool] = []  # one entry per open field: True while inside its code part
     buf: list[str] = []
     pos = 0
@@ -352,12 +364,12 @@ def paragraphs(story: str, base_cp: int) -> Iterator[tuple[str, str, int]]:
             if fields:
                 fields.pop()
         elif not any(fields):
-            yield "".join(buf), ch, base_cp + i
+            yield "".join(buf), ch, cp_of(i)
             buf = []
     if not any(fields):
         buf.append(story[pos:])
     if buf and "".join(buf).strip():
-        yield "".join(buf), "", base_cp + len(story)
+        yield "".join(buf), "", cp_of(len(story))
 
 
 class _BodyWriter:
@@ -377,9 +389,9 @@ class _BodyWriter:
     def _props(self, cp: int) -> ParaProps:
         return self.props.at(self.cps.fc(cp)) if self.props else _DEFAULT_PROPS
 
-    def blocks(self, story: str, part: str) -> Iterator[Block]:
+    def blocks(self, story: str, part: str, base_cp: int) -> Iterator[Block]:
         location = Location(part=part)
-        for count, (raw, mark, cp) in enumerate(paragraphs(story, 0)):
+        for count, (raw, mark, cp) in enumerate(paragraphs(story, base_cp)):
             if count % 2000 == 0:
                 self.ctx.check_time()
             props = self._props(cp)
@@ -469,17 +481,17 @@ class DocExtractor(Extractor):
         ccp = fib.ccp
         total = sum(ccp.values())
         ctx.charge(2 * total, "document text")
-        text = decode_pieces(word, pieces, total + 1, fib.codepage)
-        props = ParagraphMap(word, table, fib) if not word6 else ParagraphMap(b"", b"", fib)
-        writer = _BodyWriter(props, CharPositions(pieces), ctx)
-        starts: dict[str, int] = {}
+        story_text: dict[str, str] = {}
+        story_start: dict[str, int] = {}
         pos = 0
         for story in _STORIES:
-            starts[story] = pos
+            story_start[story] = pos
+            story_text[story] = decode_pieces(word, pieces, pos, pos + ccp[story], fib.codepage)
             pos += ccp[story]
-        story_text = {name: text[starts[name] : starts[name] + ccp[name]] for name in _STORIES}
-        yield from writer.blocks(story_text["body"], "body")
-        yield from writer.blocks(story_text["textbox"], "body")
+        props = ParagraphMap(word, table, fib) if not word6 else ParagraphMap(b"", b"", fib)
+        writer = _BodyWriter(props, CharPositions(pieces), ctx)
+        yield from writer.blocks(story_text["body"], "body", story_start["body"])
+        yield from writer.blocks(story_text["textbox"], "body", story_start["textbox"])
         for part, story in _header_stories(story_text["header"], table, fib):
             yield from _story_paragraph_blocks(story, part)
         yield from _story_paragraph_blocks(story_text["header_textbox"], "header")
