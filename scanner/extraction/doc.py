@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from ..data import Block, Location
 from ..errors import CorruptDocumentError, EncryptedDocumentError, UnsupportedFormatError
 from .base import Context, Extractor, Source, register
+from .encrypted import decrypt_office
 from .tables import row_block
 from .text import detect_encoding
 
@@ -513,8 +514,6 @@ class DocExtractor(Extractor):
     def _decrypt(self, source: Source, fib: Fib, ctx: Context) -> tuple[Source, bytes, bytes, Fib]:
         if ctx.password is None:
             raise EncryptedDocumentError(f"{source.name}: the document is encrypted; pass --password to read it")
-        from .xls import decrypt_office
-
         plain = Source(source.name, decrypt_office(source.data, ctx.password, source.name))
         word, table, fib = self._streams(plain)
         if fib.encrypted:

@@ -23,6 +23,7 @@ from ..data import Block, Location
 from ..errors import CorruptDocumentError, EncryptedDocumentError
 from .base import Context, Extractor, Source, register
 from .doc import ole_metadata_blocks
+from .encrypted import decrypt_office
 
 # record types ([MS-PPT] 2.13.24)
 RT_DOCUMENT = 0x03E8
@@ -281,8 +282,6 @@ class PptExtractor(Extractor):
     def _decrypt(source: Source, ctx: Context) -> Source:
         if ctx.password is None:
             raise EncryptedDocumentError(f"{source.name}: the presentation is encrypted; pass --password to read it")
-        from .xls import decrypt_office
-
         return Source(source.name, decrypt_office(source.data, ctx.password, source.name))
 
     def _slides(self, stream: bytes, directory: dict[int, int], document: Record, ctx: Context) -> Iterator[Block]:

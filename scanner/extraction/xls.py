@@ -23,10 +23,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from ..data import Block, Location
 from ..errors import CorruptDocumentError, EncryptedDocumentError, UnsupportedFormatError
 from .base import Context, Extractor, Source, register
+from .encrypted import EXCEL_DEFAULT_PASSWORD, decrypt_office
 from .tables import a1, row_block
-
-# Excel encrypts "write-protected" workbooks with this fixed password; anyone can open them.
-EXCEL_DEFAULT_PASSWORD = "VelvetSweatshop"
 
 _BOF, _EOF, _FILEPASS, _BOUNDSHEET, _HEADER, _FOOTER = 0x0809, 0x000A, 0x002F, 0x0085, 0x0014, 0x0015
 _CURRENCY = "$¥￥€£"
@@ -199,26 +197,6 @@ class _CellFormatter:
 
 
 # --- the extractor ------------------------------------------------------------------------------
-def decrypt_office(data: bytes, password: str, name: str) -> bytes:
-    """Decrypt a legacy or OOXML Office file with msoffcrypto-tool, or raise EncryptedDocumentError."""
-    import msoffcrypto
-
-    try:
-        office = msoffcrypto.OfficeFile(io.BytesIO(data))
-        office.load_key(password=password)
-        out = io.BytesIO()
-        office.decrypt(out)
-    except msoffcrypto.exceptions.InvalidKeyError as exc:
-        raise EncryptedDocumentError(f"{name}: the password given did not open the document; check --password") from exc
-    except (msoffcrypto.exceptions.DecryptionError, msoffcrypto.exceptions.FileFormatError) as exc:
-        if "password" in str(exc).lower() or "key" in str(exc).lower():
-            raise EncryptedDocumentError(f"{name}: the password given did not open the document; check --password") from exc
-        raise UnsupportedFormatError(f"{name}: its encryption cannot be removed ({exc})") from exc
-    except Exception as exc:  # msoffcrypto trips over damaged files in many ways
-        raise CorruptDocumentError(f"{name}: decryption failed on damaged data ({type(exc).__name__}: {exc})") from exc
-    return out.getvalue()
-
-
 def _workbook_stream(source: Source) -> bytes:
     with source.open_ole() as ole:
         for candidate in ("Workbook", "Book"):
