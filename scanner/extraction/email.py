@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import codecs
 import email
+import logging
 import mimetypes
 import re
 from collections.abc import Iterator
@@ -37,6 +38,9 @@ _GB_CHARSETS = {"gb2312", "gbk", "x-gbk", "gb_2312-80", "euc-cn", "cn-gb", "csgb
 _BIG5_CHARSETS = {"big5", "x-big5", "cn-big5", "csbig5", "big5-hkscs", "cp950"}
 _WESTERN_CHARSETS = {"", "us-ascii", "ascii", "iso-8859-1", "latin1", "latin-1", "windows-1252", "cp1252"}
 TNEF_MAGIC = b"\x78\x9f\x3e\x22"
+
+# extract-msg logs a warning for every message without an encoding property; the fallback is ours to decide
+logging.getLogger("extract_msg").setLevel(logging.ERROR)
 
 
 # --- text helpers -------------------------------------------------------------------------------

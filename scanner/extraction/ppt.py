@@ -157,7 +157,7 @@ class SlideEntry:
 @dataclass
 class SlideContent:
     texts: list[str] = field(default_factory=list)
-    comments: list[str] = field(default_factory=list)
+    comments: list[tuple[str, str]] = field(default_factory=list)  # (author, text)
     footers: list[tuple[str, str]] = field(default_factory=list)
     notes_id: int = 0
 
@@ -170,7 +170,7 @@ def slide_list(stream: bytes, document: Record, instance: int) -> list[SlideEntr
             continue
         for child in children(stream, record):
             if child.rtype == RT_SLIDE_PERSIST_ATOM and child.end - child.start >= 16:
-                ref, _, _, _, slide_id = struct.unpack_from("<IIiII", stream, child.start)
+                ref, _, _, slide_id = struct.unpack_from("<IIiI", stream, child.start)
                 entries.append(SlideEntry(ref, slide_id))
             elif entries and (text := atom_text(stream, child)) is not None:
                 entries[-1].texts.append(text)
@@ -208,6 +208,7 @@ def slide_content(stream: bytes, container: Record, entry: SlideEntry | None) ->
             in_headers = None
         if record.rtype == RT_COMMENT10:
             in_comment = record
+            content.comments.append(comment(stream, record))
         elif record.rtype == RT_HEADERS_FOOTERS:
             in_headers = record
         elif record.rtype == RT_SLIDE_ATOM and record.end - record.start >= 20:
@@ -219,9 +220,8 @@ def slide_content(stream: bytes, container: Record, entry: SlideEntry | None) ->
                 content.texts.append(entry.texts[index])
         elif (text := atom_text(stream, record)) is not None:
             if in_comment is not None:
-                if record.rtype == RT_CSTRING and record.instance == 1:
-                    content.comments.append(text)
-            elif in_headers is not None:
+                continue
+            if in_headers is not None:
                 if record.rtype == RT_CSTRING and record.instance in (1, 2):
                     content.footers.append(("header" if record.instance == 1 else "footer", text))
             elif record.rtype != RT_CSTRING:
@@ -229,6 +229,14 @@ def slide_content(stream: bytes, container: Record, entry: SlideEntry | None) ->
     if entry is not None:
         content.texts.extend(t for i, t in enumerate(entry.texts) if i not in used)
     return content
+
+
+def comment(stream: bytes, record: Record) -> tuple[str, str]:
+    """``(author, text)`` of a Comment10Container: its CStrings are author (0), text (1), initials (2)."""
+    parts = {child.instance: atom_text(stream, child) or "" for child in children(stream, record)
+             if child.rtype == RT_CSTRING}
+    author, initials = parts.get(0, "").strip(), parts.get(2, "").strip()
+    return (f"{author} ({initials})" if author and initials else author), parts.get(1, "")
 
 
 def paragraph_texts(text: str) -> list[str]:
@@ -334,9 +342,10 @@ class PptExtractor(Extractor):
         for text in content.texts:
             for paragraph in paragraph_texts(text):
                 yield Block(text=paragraph, location=location)
-        for text in content.comments:
+        for author, text in content.comments:
             for paragraph in paragraph_texts(text):
-                yield Block(text=paragraph, location=Location(part="comment", slide=number), flags=("comment",))
+                yield Block(text=f"{author}: {paragraph}" if author else paragraph,
+                            location=Location(part="comment", slide=number), flags=("comment",))
         for kind, text in content.footers:
             for paragraph in paragraph_texts(text):
                 yield Block(text=paragraph, location=Location(part=kind, slide=number))

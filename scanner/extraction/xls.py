@@ -23,6 +23,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from ..data import Block, Location
 from ..errors import CorruptDocumentError, EncryptedDocumentError, UnsupportedFormatError
 from .base import Context, Extractor, Source, register
+from .doc import ole_metadata_blocks
 from .encrypted import EXCEL_DEFAULT_PASSWORD, decrypt_office
 from .tables import a1, row_block
 
@@ -219,6 +220,7 @@ class XlsExtractor(Extractor):
 
     def extract(self, source: Source, ctx: Context) -> Iterator[Block]:
         data = self._decrypted(source, ctx)
+        yield from ole_metadata_blocks(Source(source.name, data))
         book = self._open(data, source.name)
         try:
             ctx.check_pages(book.nsheets, "sheets")
