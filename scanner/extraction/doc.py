@@ -58,7 +58,26 @@ _SUMMARY_FIELDS = (("title", "Title"), ("subject", "Subject"), ("author", "Autho
                    ("comments", "Comments"), ("category", "Category"), ("company", "Company"), ("manager", "Manager"))
 
 
-# --- OLE summary properties (shared with xls and ppt) -----------------------------------------
+# --- OLE helpers (shared with xls and ppt) -------------------------------------------------------
+def read_stream(ole, name: str, source_name: str) -> bytes:  # type: ignore[no-untyped-def]
+    """A stream's bytes, refusing one that is shorter than its directory entry says.
+
+    olefile silently returns what it can reach of a stream whose sectors lie past the end of a
+    truncated file; a document read from such a stream would come out cut without anyone knowing.
+    """
+    try:
+        data = ole.openstream(name).read()
+        declared = ole.get_size(name)
+    except (OSError, ValueError) as exc:
+        raise CorruptDocumentError(f"{source_name}: the {name} stream cannot be read ({exc})") from exc
+    if len(data) < declared:
+        raise CorruptDocumentError(
+            f"{source_name}: the {name} stream is cut short ({len(data)} of {declared} bytes); the file is truncated"
+        )
+    return data
+
+
+
 def _property_text(value: object, codepage: int | None) -> str:
     if isinstance(value, bytes):
         value = value.rstrip(b"\x00")
@@ -503,12 +522,9 @@ class DocExtractor(Extractor):
     @staticmethod
     def _streams(source: Source) -> tuple[bytes, bytes, Fib]:
         with source.open_ole() as ole:
-            try:
-                word = ole.openstream("WordDocument").read()
-                fib = parse_fib(word, source.name)
-                table = ole.openstream(fib.table_stream).read() if ole.exists(fib.table_stream) else b""
-            except (OSError, ValueError) as exc:
-                raise CorruptDocumentError(f"{source.name}: damaged Word streams ({exc})") from exc
+            word = read_stream(ole, "WordDocument", source.name)
+            fib = parse_fib(word, source.name)
+            table = read_stream(ole, fib.table_stream, source.name) if ole.exists(fib.table_stream) else b""
         return word, table, fib
 
     def _decrypt(self, source: Source, fib: Fib, ctx: Context) -> tuple[Source, bytes, bytes, Fib]:

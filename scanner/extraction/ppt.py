@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from ..data import Block, Location
 from ..errors import CorruptDocumentError, EncryptedDocumentError
 from .base import Context, Extractor, Source, register
-from .doc import ole_metadata_blocks
+from .doc import ole_metadata_blocks, read_stream
 from .encrypted import decrypt_office
 
 # record types ([MS-PPT] 2.13.24)
@@ -279,11 +279,8 @@ class PptExtractor(Extractor):
     @staticmethod
     def _streams(source: Source) -> tuple[bytes, bytes]:
         with source.open_ole() as ole:
-            try:
-                stream = ole.openstream("PowerPoint Document").read()
-                current_user = ole.openstream("Current User").read() if ole.exists("Current User") else b""
-            except (OSError, ValueError) as exc:
-                raise CorruptDocumentError(f"{source.name}: damaged PowerPoint streams ({exc})") from exc
+            stream = read_stream(ole, "PowerPoint Document", source.name)
+            current_user = read_stream(ole, "Current User", source.name) if ole.exists("Current User") else b""
         return stream, current_user
 
     @staticmethod

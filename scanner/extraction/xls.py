@@ -23,7 +23,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from ..data import Block, Location
 from ..errors import CorruptDocumentError, EncryptedDocumentError, UnsupportedFormatError
 from .base import Context, Extractor, Source, register
-from .doc import ole_metadata_blocks
+from .doc import ole_metadata_blocks, read_stream
 from .encrypted import EXCEL_DEFAULT_PASSWORD, decrypt_office
 from .tables import a1, row_block
 
@@ -202,7 +202,7 @@ def _workbook_stream(source: Source) -> bytes:
     with source.open_ole() as ole:
         for candidate in ("Workbook", "Book"):
             if ole.exists(candidate):
-                return ole.openstream(candidate).read()
+                return read_stream(ole, candidate, source.name)
     raise CorruptDocumentError(f"{source.name}: no Workbook stream in the OLE file")
 
 
