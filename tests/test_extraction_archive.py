@@ -292,3 +292,10 @@ def test_real_gbk_zip(shared_data) -> None:  # type: ignore[no-untyped-def]
     data = (shared_data / "format_fixtures" / "tika" / "gbk.zip").read_bytes()
     result = extract_bytes("gbk.zip", data)
     assert any("审计压缩" in b.text for b in result.blocks)
+
+
+def test_zip_claiming_a_newer_format_version_is_unsupported_not_an_error() -> None:
+    data = bytearray(make_zip({"a.txt": b"x"}))
+    central = data.find(b"PK\x01\x02")
+    data[central + 6] = 163  # "needs ZIP 16.3 to extract"
+    assert extract_bytes("v.zip", bytes(data)).status == "unsupported"

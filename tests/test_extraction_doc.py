@@ -186,3 +186,10 @@ def test_encrypted_documents(shared_data, relative: str, password: str, text: st
 def test_truncated_document_is_corrupt(shared_data) -> None:  # type: ignore[no-untyped-def]
     data = _fixture(shared_data, "poi/TestChineseProperties.doc")
     assert extract_bytes("cut.doc", data[: len(data) // 2]).status == "corrupt"
+
+
+@pytest.mark.parametrize(("codepage", "expected"), [(-535, "utf-8"), (936, "gb18030"), ([1, 2], None), ("x", None), (None, None)])
+def test_property_code_pages(codepage: object, expected: str | None) -> None:
+    from scanner.extraction.doc import _codepage_codec
+
+    assert _codepage_codec(codepage) == expected

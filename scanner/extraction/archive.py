@@ -157,7 +157,10 @@ def _is_package(source: Source) -> bool:
 
 
 def _open_zip(source: Source, password: str | None) -> zipfile.ZipFile:
-    infos = source.open_zip().infolist()
+    try:
+        infos = source.open_zip().infolist()
+    except NotImplementedError as exc:  # zipfile refuses headers that claim a newer ZIP version
+        raise UnsupportedFormatError(f"{source.name}: uses a ZIP feature Python cannot read ({exc})") from exc
     encrypted = [i for i in infos if i.flag_bits & 0x1]
     if not encrypted:
         return source.open_zip()

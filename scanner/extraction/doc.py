@@ -90,7 +90,9 @@ def _property_text(value: object, codepage: int | None) -> str:
     return str(value).strip() if value is not None else ""
 
 
-def _codepage_codec(codepage: int | None) -> str | None:
+def _codepage_codec(codepage: object) -> str | None:
+    if not isinstance(codepage, int):  # damaged property sets yield lists or strings here
+        return None
     if codepage:
         codepage &= 0xFFFF  # olefile reads the code page as a signed 16-bit number (65001 -> -535)
     if not codepage or codepage in (1200, 65001):
