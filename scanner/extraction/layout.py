@@ -1,0 +1,118 @@
+"""Positioned lines into paragraphs: shared by the PDF text layer and OCR of pages and images.
+
+PDF text engines and OCR give lines with boxes but not paragraphs. A new paragraph starts where the
+vertical gap between two lines is clearly wider than the usual line pitch, where reading goes back up
+the page (a new column), where a line is indented as a first line, or after a short line that ends a
+sentence. Lines inside a paragraph are joined with a space, or with nothing where Chinese or Japanese
+meets Chinese or Japanese (a line break inside a CJK sentence is not a word break) or where a
+hyphenated word was split.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+# Sentence-final punctuation: a short line ending with one of these closes its paragraph.
+_FINAL = frozenset("。！？!?.:：;；…」』”)）")
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One line of text and its box, in page units with y growing downwards."""
+
+    text: str
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+
+    @property
+    def height(self) -> float:
+        return self.bottom - self.top
+
+
+def is_cjk(ch: str) -> bool:
+    """Han, kana, Hangul and full-width punctuation: scripts written without spaces between words."""
+    code = ord(ch)
+    return (
+        0x4E00 <= code <= 0x9FFF  # CJK unified ideographs
+        or 0x3400 <= code <= 0x4DBF  # extension A
+        or 0x3000 <= code <= 0x30FF  # CJK punctuation, hiragana, katakana
+        or 0xFF00 <= code <= 0xFFEF  # full-width forms
+        or 0xAC00 <= code <= 0xD7AF  # Hangul syllables
+        or 0xF900 <= code <= 0xFAFF  # compatibility ideographs
+        or 0x20000 <= code <= 0x3FFFF  # extensions B and later
+    )
+
+
+def join_lines(lines: Iterable[str]) -> str:
+    """Lines of one paragraph as one string (see the module docstring for the joining rules)."""
+    text = ""
+    for raw in lines:
+        line = raw.strip()
+        if not line:
+            continue
+        if not text:
+            text = line
+        elif is_cjk(text[-1]) and is_cjk(line[0]):
+            text += line
+        elif text[-1] in "-\u00ad" and len(text) > 1 and text[-2].isalpha() and line[0].islower():
+            text = text[:-1] + line  # a word hyphenated at the line end
+        else:
+            text += " " + line
+    return text
+
+
+def paragraphs(lines: Sequence[Line]) -> Iterator[list[Line]]:
+    """Group lines given in reading order into paragraphs."""
+    for run in _runs(lines):
+        yield from _split_run(run)
+
+
+def _em(lines: Sequence[Line]) -> float:
+    heights = [ln.height for ln in lines if ln.height > 0]
+    return statistics.median(heights) if heights else 10.0
+
+
+def _runs(lines: Sequence[Line]) -> Iterator[list[Line]]:
+    """Split where reading jumps back up the page: a new column or a new box."""
+    if not lines:
+        return
+    em = _em(lines)
+    run = [lines[0]]
+    for prev, line in zip(lines, lines[1:], strict=False):
+        if line.top - prev.top < -0.5 * em:
+            yield run
+            run = []
+        run.append(line)
+    yield run
+
+
+def _split_run(lines: list[Line]) -> Iterator[list[Line]]:
+    em = _em(lines)
+    steps = [b.top - a.top for a, b in zip(lines, lines[1:], strict=False) if 0.3 * em < b.top - a.top < 4 * em]
+    pitch = statistics.median(steps) if steps else 1.2 * em
+    left = min(ln.x0 for ln in lines)
+    right = max(ln.x1 for ln in lines)
+    current = [lines[0]]
+    for prev, line in zip(lines, lines[1:], strict=False):
+        step = line.top - prev.top
+        if abs(step) < 0.3 * em and line.x0 >= prev.x1 - 0.1 * em:
+            current.append(line)  # same baseline further right: the rest of the same line
+            continue
+        ends_sentence = prev.text.rstrip()[-1:] in _FINAL
+        short = prev.x1 < right - 2.0 * em
+        indented = line.x0 - left > 0.8 * em and prev.x0 - left < 0.3 * em
+        if (
+            step > pitch * 1.35 + 0.1 * em  # a wider gap than between the lines of a paragraph
+            or abs(line.height - prev.height) > 0.35 * max(line.height, prev.height)  # another font size
+            or (indented and (ends_sentence or short))  # a first line indented after a finished one
+            or (short and ends_sentence)  # the short last line of a paragraph
+        ):
+            yield current
+            current = [line]
+        else:
+            current.append(line)
+    yield current

@@ -1,0 +1,837 @@
+"""PDF: the text layer through poppler's ``pdftotext`` or PDFium, ruled tables through pdfplumber, scans through OCR.
+
+Engines were chosen by measurement (``bench/extract.py``; a 200-page zh/en PDF with a non-embedded CID
+font, 2 cores): poppler's ``pdftotext`` reads text about 100x faster than pdfplumber and PDFium about
+50x, with the same Chinese text. So:
+
+* PDFium (pypdfium2) opens every PDF: it decides encrypted / corrupt, counts pages, reads the document
+  info, attachments and annotations, and surveys each page's graphics for ruling lines and images.
+  That survey is cheap (well under a millisecond a page for text pages).
+* The text comes from ``pdftotext -bbox-layout`` when it is on ``PATH`` and ``settings.pdftotext`` is on.
+  It runs as a subprocess fed on standard input while PDFium surveys the pages, so the two use both
+  cores. Its reading order keeps columns apart (``-layout`` interleaves them: rejected) and its word
+  boxes give the line geometry that paragraphs are rebuilt from (:mod:`scanner.extraction.layout`).
+  Documents opened with a password are read by PDFium instead, so the password never appears on a
+  command line; so is any document ``pdftotext`` fails on.
+* Tables: pdfplumber finds ruled tables only, and costs 20-400 ms a page, so only pages whose survey
+  shows at least three horizontal and three vertical rulings go to it (on the fixture PDFs: every page
+  where pdfplumber finds a table, about half of the candidates). Found tables become ``table_row``
+  blocks through :func:`~scanner.extraction.tables.table_blocks`; text lines inside a table's box are
+  dropped from the paragraphs so nothing is read twice.
+* A page whose Chinese characters are mostly rare ones was decoded through a broken ToUnicode map
+  (poppler and PDFium share the problem); pdfplumber decodes such fonts from their CMap, so the page is
+  read again with it and the reading with more common characters wins.
+* A page with (almost) no text but a large image is a scan: OCR when the ``ocr`` extra is installed and
+  ``settings.ocr`` is on, up to ``settings.ocr_max_pages`` pages; otherwise a warning.
+
+Spreading one document's pages over processes was measured and not adopted: ``pdftotext`` already
+runs beside the Python process, and batch runs keep both cores busy with one file per worker.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import functools
+import html
+import io
+import logging
+import re
+import shutil
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as raw
+
+from ..data import Block, Location
+from ..errors import (
+    CorruptDocumentError,
+    EncryptedDocumentError,
+    ExtractionTimeout,
+    LimitExceededError,
+)
+from . import ocr
+from .base import Context, Extractor, Source, register
+from .layout import Line, join_lines, paragraphs
+from .tables import table_blocks
+from .text import _common_cjk
+
+log = logging.getLogger(__name__)
+
+PDF_MAGIC = b"%PDF"
+# Other containers whose first kilobyte can hold a stored PDF member: never claim them as PDF.
+_CONTAINER_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"\xd0\xcf\x11\xe0", b"7z\xbc\xaf\x27\x1c", b"Rar!", b"\x1f\x8b")
+
+METADATA_FIELDS = ("Title", "Subject", "Keywords", "Author")
+_RULING_TOLERANCE = 3.0  # points by which rulings may miss each other and still cross (pdfplumber's default)
+_MAX_RULINGS = 2000  # rulings each way kept per page for the grid test
+SCAN_MAX_TEXT = 40  # a page with fewer text characters than this ...
+SCAN_MIN_IMAGE_SHARE = 0.3  # ... and images covering this share of it is a scan,
+SCAN_MIN_IMAGE_SHARE_BARE = 0.05  # and so is a page with no text at all and images covering this share
+OCR_LONG_SIDE_PX = 2000  # pages are rendered for OCR with their long side this many pixels (RapidOCR's own cap)
+MOJIBAKE_COMMON_SHARE = 0.5  # below this share of common Chinese characters a page is re-read
+_SURVEY_MAX_OBJECTS = 20_000  # page objects looked at per page (vector-heavy pages stop early)
+_Matrix = tuple[float, float, float, float, float, float]
+_Box = tuple[float, float, float, float]
+
+_PDFIUM_ERRORS = {4: "password", 5: "security"}  # FPDF_ERR_PASSWORD, FPDF_ERR_SECURITY
+
+
+@dataclass
+class _Survey:
+    """What one page holds besides its text: rulings, images, comments and form values."""
+
+    device: _Matrix = (1.0, 0.0, 0.0, -1.0, 0.0, 0.0)  # PDF user space -> the page as shown (see _device_matrix)
+    horizontal: list[tuple[float, float, float]] = field(default_factory=list)  # (y, x0, x1) as shown
+    vertical: list[tuple[float, float, float]] = field(default_factory=list)  # (x, top, bottom) as shown
+    image_share: float = 0.0
+    comments: list[str] = field(default_factory=list)
+    form_values: list[str] = field(default_factory=list)
+
+    @property
+    def may_have_table(self) -> bool:
+        """True when rulings cross like a grid of at least two rows, one of them with two cells.
+
+        That takes two horizontal rulings crossing three vertical ones (two cells side by side) and a
+        third horizontal ruling crossing two (another row). pdfplumber's table finder builds cells from
+        such crossings, so a page failing this test holds no table it would keep either.
+        """
+        if len(self.horizontal) < 3 or len(self.vertical) < 3:
+            return False
+        import numpy as np
+
+        h = np.asarray(self.horizontal[:_MAX_RULINGS])
+        v = np.asarray(self.vertical[:_MAX_RULINGS])
+        tol = _RULING_TOLERANCE
+        crosses = ((v[None, :, 0] >= h[:, None, 1] - tol) & (v[None, :, 0] <= h[:, None, 2] + tol)
+                   & (h[:, None, 0] >= v[None, :, 1] - tol) & (h[:, None, 0] <= v[None, :, 2] + tol))
+        per_ruling = crosses.sum(axis=1)
+        return int((per_ruling >= 3).sum()) >= 2 and int((per_ruling >= 2).sum()) >= 3
+
+
+@register
+class PdfExtractor(Extractor):
+    """PDF documents: paragraphs per page, ruled tables as rows, metadata, comments, attachments, OCR of scans."""
+
+    name = "pdf"
+    extensions = (".pdf",)
+    priority = 20
+
+    @classmethod
+    def sniff(cls, source: Source) -> bool:
+        head = source.data[:1024]
+        if head.startswith(_CONTAINER_MAGICS) or head[257:262] == b"ustar":
+            return False
+        return PDF_MAGIC in head or (source.suffix == ".pdf" and not source.data)
+
+    def extract(self, source: Source, ctx: Context) -> Iterator[Block]:
+        doc, needed_password = _open(source, ctx)
+        reader = _PdfReader(source, ctx, doc, needed_password)
+        try:
+            yield from reader.blocks()
+        finally:
+            reader.close()
+
+
+def _open(source: Source, ctx: Context) -> tuple[Any, bool]:
+    """The PDFium document and whether it needed the password; typed errors when it cannot open."""
+    if not source.data:
+        raise CorruptDocumentError(f"{source.name}: empty file (0 bytes) where a PDF was expected")
+    attempts: list[str | None] = [None] + ([ctx.password] if ctx.password else [])
+    for password in attempts:
+        try:
+            return pdfium.PdfDocument(source.data, password=password), password is not None
+        except pdfium.PdfiumError as exc:
+            kind = _PDFIUM_ERRORS.get(getattr(exc, "err_code", None) or -1)
+            if kind == "password":
+                continue
+            if kind == "security":
+                raise EncryptedDocumentError(
+                    f"{source.name}: encrypted with a security handler Midian cannot open (certificate or custom "
+                    "encryption); decrypt it with its owner's tools and scan it again") from exc
+            raise CorruptDocumentError(f"{source.name}: not a readable PDF ({exc}); the file is damaged or truncated") from exc
+    if ctx.password:
+        raise EncryptedDocumentError(f"{source.name}: the PDF is encrypted and the password given does not open it; "
+                                     "check the password (--password)")
+    raise EncryptedDocumentError(f"{source.name}: the PDF is encrypted with a user password; pass it with --password to scan it")
+
+
+class _PdfReader:
+    """Reads one opened PDF; holds what its pages share (engines, budgets, notes)."""
+
+    def __init__(self, source: Source, ctx: Context, doc: Any, needed_password: bool) -> None:
+        self.source = source
+        self.ctx = ctx
+        self.doc = doc
+        self.needed_password = needed_password
+        self.page_count = len(doc)
+        self._plumber: Any = None
+        self._plumber_failed = False
+        self._poppler: _Poppler | None = None
+        self.ocr_pages = 0
+        self.annotation_files: list[tuple[str, bytes]] = []  # files attached to pages through annotations
+        self.scans_not_read: list[int] = []
+        self.scans_over_limit: list[int] = []
+
+    def close(self) -> None:
+        if self._poppler is not None:
+            self._poppler.close()
+        if self._plumber is not None:
+            with contextlib.suppress(Exception):
+                self._plumber.close()
+        self.doc.close()
+
+    # --- the flow ---------------------------------------------------------------------------
+    def blocks(self) -> Iterator[Block]:
+        ctx = self.ctx
+        ctx.check_pages(self.page_count)
+        yield from self._metadata()
+        exe = shutil.which("pdftotext") if ctx.settings.pdftotext and not self.needed_password else None
+        text_pages: list[list[list[Line]]] | None = None
+        surveys: list[_Survey] = []
+        if exe and self.page_count:
+            # pdftotext reads the text in its own process while PDFium surveys the pages here
+            self._poppler = _Poppler(exe, self.source.data, ctx)
+            for index in range(self.page_count):
+                if index % 16 == 0:
+                    ctx.check_time()
+                surveys.append(self._survey(index)[0])
+            text_pages = self._poppler.pages()
+            if text_pages is not None and len(text_pages) != self.page_count:
+                log.debug("pdftotext gave %d pages for %d; reading with PDFium", len(text_pages), self.page_count)
+                text_pages = None
+        for index in range(self.page_count):
+            ctx.check_time()
+            if text_pages is not None:
+                yield from self._page(index, text_pages[index], surveys[index])
+            else:
+                survey, lines = self._survey(index, with_text=True)
+                yield from self._page(index, [lines] if lines else [], survey)
+        self._report_scans()
+        for name, data in self.annotation_files:
+            yield from self._child(name, data, "file attachment annotation")
+        yield from self._attachments()
+
+    def _page(self, index: int, blocks: list[list[Line]], survey: _Survey) -> Iterator[Block]:
+        number = index + 1
+        location = Location(part=f"page:{number}", page=number)
+        blocks = self._fix_mojibake(index, blocks)
+        tables = self._tables(index, survey) if survey.may_have_table else []
+        paras: list[tuple[float, str]] = []
+        for lines in blocks:
+            if tables:
+                lines = [ln for ln in lines if not any(_inside(ln, bbox) for bbox, _ in tables)]
+            for para in paragraphs(lines):
+                text = join_lines(ln.text for ln in para)
+                if text:
+                    paras.append((para[0].top, text))
+        pending = sorted(tables, key=lambda t: t[0][1])
+        table_no = 0
+        for top, text in paras:
+            while pending and pending[0][0][1] <= top:
+                table_no += 1
+                yield from table_blocks(pending.pop(0)[1], location=location, table=table_no)
+            yield Block(text=text, location=location)
+        for _, rows in pending:
+            table_no += 1
+            yield from table_blocks(rows, location=location, table=table_no)
+        # pdftotext draws annotation appearances into the page text: keep only what is not there already
+        seen = _squeeze("".join(text for _, text in paras))
+        for texts, flags in ((survey.comments, ("comment",)), (survey.form_values, ())):
+            for text in dict.fromkeys(texts):
+                if _squeeze(text) not in seen:
+                    yield Block(text=text, location=location, flags=flags)
+        chars = sum(len(text) for _, text in paras)
+        if (chars == 0 and survey.image_share >= SCAN_MIN_IMAGE_SHARE_BARE) or (
+                chars < SCAN_MAX_TEXT and survey.image_share >= SCAN_MIN_IMAGE_SHARE):
+            yield from self._ocr(index, location)
+
+    # --- document-level parts ------------------------------------------------------------------
+    def _metadata(self) -> Iterator[Block]:
+        try:
+            info = self.doc.get_metadata_dict(skip_empty=True)
+        except Exception:  # a damaged Info dictionary only loses the metadata
+            log.debug("unreadable PDF document info in %s", self.source.name, exc_info=True)
+            return
+        location = Location(part="metadata")
+        for key in METADATA_FIELDS:
+            value = _clean(str(info.get(key, "")))
+            if value:
+                yield Block(text=value, location=location, kind="metadata")
+
+    def _attachments(self) -> Iterator[Block]:
+        try:
+            count = self.doc.count_attachments()
+        except Exception:
+            return
+        for index in range(count):
+            try:
+                attachment = self.doc.get_attachment(index)
+                name = _clean(attachment.get_name()) or f"attachment-{index + 1}"
+                data = attachment.get_data()
+            except Exception as exc:  # pypdfium2 raises on unreadable embedded streams
+                self.ctx.warn(f"embedded file {index + 1} could not be read ({exc})")
+                continue
+            yield from self._child(name, bytes(data), "embedded file")
+
+    def _child(self, name: str, data: bytes, what: str) -> Iterator[Block]:
+        self.ctx.charge(len(data), f"{what} {name}")
+        yield from self.ctx.extract_child(name, data)
+
+    # --- page survey --------------------------------------------------------------------------
+    def _survey(self, index: int, with_text: bool = False) -> tuple[_Survey, list[Line]]:
+        """Rulings, images and annotations of one page from PDFium's page objects, and its text lines if asked."""
+        survey = _Survey()
+        try:
+            page = self.doc[index]
+        except Exception as exc:  # a page PDFium cannot load may still get its text from pdftotext
+            if with_text:
+                self.ctx.warn(f"page {index + 1} could not be read ({type(exc).__name__}: {exc})")
+            return survey, []
+        lines: list[Line] = []
+        try:
+            width, height = page.get_size()
+            survey.device = _device_matrix(page)
+            _PageObjects(survey, max(width * height, 1.0)).visit_page(page.raw)
+            self._annotations(page.raw, survey)
+            if with_text:
+                textpage = page.get_textpage()
+                try:
+                    lines = _textpage_lines(textpage, survey.device)
+                finally:
+                    textpage.close()
+        finally:
+            page.close()
+        return survey, lines
+
+    def _annotations(self, page: Any, survey: _Survey) -> None:
+        for k in range(raw.FPDFPage_GetAnnotCount(page)):
+            annot = raw.FPDFPage_GetAnnot(page, k)
+            if not annot:
+                continue
+            try:
+                subtype = raw.FPDFAnnot_GetSubtype(annot)
+                if subtype == raw.FPDF_ANNOT_FILEATTACHMENT:
+                    handle = raw.FPDFAnnot_GetFileAttachment(annot)
+                    if handle:
+                        attachment = pdfium.PdfAttachment(handle, self.doc)
+                        name = _clean(attachment.get_name()) or f"annotation-{k + 1}"
+                        self.annotation_files.append((name, bytes(attachment.get_data())))
+                elif subtype == raw.FPDF_ANNOT_WIDGET:
+                    value = _clean(_annot_string(annot, "V"))
+                    if value and value not in ("Off", "Yes"):  # check boxes say only on or off
+                        survey.form_values.append(value)
+                elif subtype not in (raw.FPDF_ANNOT_LINK, raw.FPDF_ANNOT_POPUP):  # popups repeat their parent's note
+                    text = _clean(_annot_string(annot, "Contents"))
+                    if text:
+                        survey.comments.append(text)
+            except Exception as exc:  # one broken annotation must not lose the page
+                log.debug("annotation %d unreadable: %s", k, exc)
+            finally:
+                raw.FPDFPage_CloseAnnot(annot)
+
+    # --- text by PDFium -------------------------------------------------------------------
+    # --- pdfplumber, where structure matters ------------------------------------------------
+    def _plumber_page(self, index: int) -> Any:
+        if self._plumber is None and not self._plumber_failed:
+            try:
+                import pdfplumber
+
+                self._plumber = pdfplumber.open(io.BytesIO(self.source.data), password=self.ctx.password or "")
+            except Exception as exc:  # pdfminer cannot parse what PDFium could: keep the plain text
+                self._plumber_failed = True
+                self.ctx.warn(f"layout analysis is not available for this PDF ({type(exc).__name__}); tables are read as text")
+                return None
+        if self._plumber is None:
+            return None
+        try:
+            return self._plumber.pages[index]
+        except Exception:
+            return None
+
+    def _tables(self, index: int, survey: _Survey) -> list[tuple[_Box, list[list[str]]]]:
+        """Ruled tables of a page as (box as shown, rows of cell texts).
+
+        pdfplumber's table finder (edges -> crossings -> cells -> tables) runs on the rulings PDFium found,
+        and PDFium reads each cell's text: the same tables as ``pdfplumber.Page.find_tables()`` without
+        pdfminer parsing the page again (which costs 20-400 ms a page).
+        """
+        try:
+            grids = _grid_tables(survey)
+        except Exception as exc:  # pdfplumber's geometry on hostile rulings: keep the plain text
+            log.debug("table finding failed on page %d: %s", index + 1, exc)
+            return []
+        if not grids:
+            return []
+        to_user = _invert(survey.device)
+        found: list[tuple[_Box, list[list[str]]]] = []
+        page = self.doc[index]
+        textpage = page.get_textpage()
+        try:
+            for cells in grids:
+                xs = sorted({cell[0] for cell in cells})
+                tops = sorted({cell[1] for cell in cells})
+                rows = [[""] * len(xs) for _ in tops]
+                for cell in cells:
+                    x0, y0, x1, y1 = _map_box(to_user, cell)
+                    text = textpage.get_text_bounded(left=x0, bottom=y0, right=x1, top=y1)
+                    rows[tops.index(cell[1])][xs.index(cell[0])] = _clean(join_lines(text.splitlines()))
+                rows = [row for row in rows if any(row)]
+                if len(rows) >= 2 and max(sum(1 for c in row if c) for row in rows) >= 2:
+                    box = (min(c[0] for c in cells), min(c[1] for c in cells), max(c[2] for c in cells), max(c[3] for c in cells))
+                    found.append((box, rows))
+        finally:
+            textpage.close()
+            page.close()
+        return found
+
+    def _fix_mojibake(self, index: int, blocks: list[list[Line]]) -> list[list[Line]]:
+        text = "".join(ln.text for lines in blocks for ln in lines)
+        share, count = _common_share(text)
+        if count < 2 or share >= MOJIBAKE_COMMON_SHARE:
+            return blocks
+        page = self._plumber_page(index)
+        if page is None:
+            return blocks
+        try:
+            rows = page.extract_text_lines(return_chars=False)
+        except Exception:
+            return blocks
+        lines = [Line(_clean(r["text"]), r["x0"], r["top"], r["x1"], r["bottom"]) for r in rows if _clean(r["text"])]
+        alt_share, alt_count = _common_share("".join(ln.text for ln in lines))
+        if alt_count and alt_share > share:
+            log.debug("page %d of %s re-read by pdfplumber (common CJK %.2f -> %.2f)", index + 1, self.source.name, share, alt_share)
+            return [lines]
+        return blocks
+
+    # --- scans ----------------------------------------------------------------------------
+    def _ocr(self, index: int, location: Location) -> Iterator[Block]:
+        settings = self.ctx.settings
+        if not ocr.enabled(settings):
+            self.scans_not_read.append(index + 1)
+            return
+        if self.ocr_pages >= settings.ocr_max_pages:
+            self.scans_over_limit.append(index + 1)
+            return
+        self.ocr_pages += 1
+        page = self.doc[index]
+        try:
+            width, height = page.get_size()
+            scale = min(max(OCR_LONG_SIDE_PX / max(width, height, 1.0), 1.0), 4.0)
+            scale = min(scale, (settings.max_image_pixels / max(width * height, 1.0)) ** 0.5)
+            bitmap = page.render(scale=scale, may_draw_forms=False)
+            started = time.monotonic()
+            blocks = list(ocr.ocr_blocks(bitmap.to_numpy(), location))
+            log.debug("OCR of page %d: %.1f s, %d blocks", index + 1, time.monotonic() - started, len(blocks))
+        finally:
+            page.close()
+        yield from blocks
+
+    def _report_scans(self) -> None:
+        if self.scans_not_read:
+            self.ctx.warn(f"{_pages(self.scans_not_read)} no text layer (scanned image) and {'was' if len(self.scans_not_read) == 1 else 'were'} "
+                          f"not read: {ocr.unavailable_reason(self.ctx.settings)}")
+        if self.scans_over_limit:
+            self.ctx.warn(f"{_pages(self.scans_over_limit)} no text layer and {'was' if len(self.scans_over_limit) == 1 else 'were'} "
+                          f"not OCR'd: the limit of {self.ctx.settings.ocr_max_pages} OCR pages was reached; "
+                          "raise MIDIAN_OCR_MAX_PAGES to read them")
+
+
+_IDENTITY: _Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+
+
+def _device_matrix(page: Any) -> _Matrix:
+    """The map from PDF user space onto the page as shown: points, origin top left, y down, rotation applied.
+
+    These are the coordinates of ``pdftotext -bbox-layout`` and of pdfplumber, so rulings, PDFium
+    characters and poppler words can be compared. PDFium's mapping is affine: three points give it.
+    """
+    width, height = page.get_size()
+    scale = 64  # PDFium returns whole device pixels: map onto a finer grid
+    x, y = ctypes.c_int(), ctypes.c_int()
+
+    def to_device(px: float, py: float) -> tuple[float, float]:
+        raw.FPDF_PageToDevice(page.raw, 0, 0, round(width * scale), round(height * scale), 0, px, py, x, y)
+        return x.value / scale, y.value / scale
+
+    (ox, oy), (ax, ay), (bx, by) = to_device(0.0, 0.0), to_device(1000.0, 0.0), to_device(0.0, 1000.0)
+    return ((ax - ox) / 1000, (ay - oy) / 1000, (bx - ox) / 1000, (by - oy) / 1000, ox, oy)
+
+
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+
+
+@functools.cache
+def _common_han() -> re.Pattern[str]:
+    """A character class of the common Chinese characters (GB2312 level 1, Big5 frequent ones)."""
+    return re.compile("[" + "".join(sorted(_common_cjk())) + "]")
+
+
+def _common_share(text: str) -> tuple[float, int]:
+    """(share of Chinese characters that are common ones, number of Chinese characters); regexes keep it in C."""
+    count = _HAN.subn("", text)[1]
+    if not count:
+        return 0.0, 0
+    return _common_han().subn("", text)[1] / count, count
+
+
+def _grid_tables(survey: _Survey) -> list[list[_Box]]:
+    """Cells (x0, top, x1, bottom) of each table the page's rulings draw, by pdfplumber's own steps."""
+    from pdfplumber.table import cells_to_tables, edges_to_intersections, intersections_to_cells, merge_edges
+    from pdfplumber.utils import filter_edges
+
+    tol = _RULING_TOLERANCE
+    edges = [{"x0": x0, "x1": x1, "top": y, "bottom": y, "width": x1 - x0, "height": 0.0,
+              "orientation": "h", "object_type": "line"} for y, x0, x1 in survey.horizontal[:_MAX_RULINGS]]
+    edges += [{"x0": x, "x1": x, "top": top, "bottom": bottom, "width": 0.0, "height": bottom - top,
+               "orientation": "v", "object_type": "line"} for x, top, bottom in survey.vertical[:_MAX_RULINGS]]
+    edges = filter_edges(merge_edges(edges, tol, tol, tol, tol), min_length=tol)
+    cells = intersections_to_cells(edges_to_intersections(edges, tol, tol))
+    return [list(table) for table in cells_to_tables(cells)]
+
+
+def _invert(m: _Matrix) -> _Matrix:
+    a, b, c, d, e, f = m
+    det = a * d - b * c
+    if abs(det) < 1e-12:
+        return _IDENTITY
+    ia, ib, ic, id_ = d / det, -b / det, -c / det, a / det
+    return (ia, ib, ic, id_, -(ia * e + ic * f), -(ib * e + id_ * f))
+
+
+def _map_box(m: _Matrix, box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    """The bounding box, under ``m``, of the box ``(x0, y0, x1, y1)``."""
+    x0, y0, x1, y1 = box
+    corners = [_apply(m, x, y) for x, y in ((x0, y0), (x0, y1), (x1, y0), (x1, y1))]
+    xs = [p[0] for p in corners]
+    ys = [p[1] for p in corners]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def _apply(m: _Matrix, x: float, y: float) -> tuple[float, float]:
+    return m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5]
+
+
+def _compose(outer: _Matrix, inner: _Matrix) -> _Matrix:
+    """The matrix of ``outer(inner(p))``."""
+    a, b, c, d, e, f = inner
+    x0, y0 = _apply(outer, e, f)
+    ax, ay = outer[0] * a + outer[2] * b, outer[1] * a + outer[3] * b
+    cx, cy = outer[0] * c + outer[2] * d, outer[1] * c + outer[3] * d
+    return (ax, ay, cx, cy, x0, y0)
+
+
+class _PageObjects:
+    """Collects rulings and image coverage over a page's objects, form XObjects included."""
+
+    def __init__(self, survey: _Survey, page_area: float) -> None:
+        self.survey = survey
+        self.page_area = page_area
+        self.budget = _SURVEY_MAX_OBJECTS
+        self._box = [ctypes.c_float() for _ in range(4)]
+        self._point = (ctypes.c_float(), ctypes.c_float())
+        self._matrix = raw.FS_MATRIX()
+
+    def visit_page(self, page: Any) -> None:
+        for i in range(raw.FPDFPage_CountObjects(page)):
+            self.visit(raw.FPDFPage_GetObject(page, i), 0, self.survey.device)
+
+    def _object_matrix(self, obj: Any) -> _Matrix:
+        m = self._matrix
+        if not raw.FPDFPageObj_GetMatrix(obj, m):
+            return _IDENTITY
+        return (m.a, m.b, m.c, m.d, m.e, m.f)
+
+    def visit(self, obj: Any, depth: int, ctm: _Matrix) -> None:
+        """Look at one object; ``ctm`` maps the space it lives in (the page's or a form's) onto the page as shown."""
+        self.budget -= 1
+        if self.budget < 0 or not obj:
+            return
+        kind = raw.FPDFPageObj_GetType(obj)
+        if kind == raw.FPDF_PAGEOBJ_FORM:
+            if depth < 4:
+                inner = _compose(ctm, self._object_matrix(obj))
+                for i in range(raw.FPDFFormObj_CountObjects(obj)):
+                    self.visit(raw.FPDFFormObj_GetObject(obj, i), depth + 1, inner)
+            return
+        if kind not in (raw.FPDF_PAGEOBJ_PATH, raw.FPDF_PAGEOBJ_IMAGE):
+            return
+        left, bottom, right, top = self._box
+        if not raw.FPDFPageObj_GetBounds(obj, left, bottom, right, top):
+            return
+        x0, y0, x1, y1 = left.value, bottom.value, right.value, top.value
+        x0, y0, x1, y1 = _map_box(ctm, (x0, y0, x1, y1))
+        width, height = x1 - x0, y1 - y0
+        survey = self.survey
+        if kind == raw.FPDF_PAGEOBJ_IMAGE:
+            # scans often come as strips or tiles: add up their areas
+            survey.image_share = min(survey.image_share + width * height / self.page_area, 1.0)
+        elif height <= 3 and width > height:  # a line, or a filled bar thin enough to be a ruling
+            survey.horizontal.append(((y0 + y1) / 2, x0, x1))
+        elif width <= 3 and height > width:
+            survey.vertical.append(((x0 + x1) / 2, y0, y1))
+        elif width > 3 and height > 3:
+            self._segments(obj, (x0, y0, x1, y1), ctm)
+
+    def _segments(self, obj: Any, bounds: tuple[float, float, float, float], ctm: _Matrix) -> None:
+        """A rectangle gives its four edges; a larger path its axis-parallel straight segments."""
+        survey = self.survey
+        segments = raw.FPDFPath_CountSegments(obj)
+        if segments <= 5:
+            x0, y0, x1, y1 = bounds
+            survey.horizontal += [(y0, x0, x1), (y1, x0, x1)]
+            survey.vertical += [(x0, y0, y1), (x1, y0, y1)]
+            return
+        # Segment points are in the path's own space: its matrix, then the forms' map them onto the page.
+        matrix = _compose(ctm, self._object_matrix(obj))
+        x, y = self._point
+        previous: tuple[float, float] | None = None
+        for s in range(min(segments, 512)):
+            segment = raw.FPDFPath_GetPathSegment(obj, s)
+            raw.FPDFPathSegment_GetPoint(segment, x, y)
+            point = _apply(matrix, x.value, y.value)
+            if previous is not None and raw.FPDFPathSegment_GetType(segment) == raw.FPDF_SEGMENT_LINETO:
+                dx, dy = point[0] - previous[0], point[1] - previous[1]
+                if abs(dy) < 1 <= abs(dx):
+                    survey.horizontal.append((point[1], min(point[0], previous[0]), max(point[0], previous[0])))
+                elif abs(dx) < 1 <= abs(dy):
+                    survey.vertical.append((point[0], min(point[1], previous[1]), max(point[1], previous[1])))
+            previous = point
+
+
+class _Poppler:
+    """``pdftotext -bbox-layout`` on the document's bytes, in a subprocess, parsed page by page as it arrives.
+
+    The bytes go in on standard input (no file name, no password on the command line); pages are parsed
+    by a reader thread as soon as their closing tag arrives, so memory holds lines, not the XML.
+    """
+
+    def __init__(self, exe: str, data: bytes, ctx: Context) -> None:
+        self.ctx = ctx
+        self.pages_read: list[list[list[Line]]] = []
+        self.chars = 0
+        self.error: BaseException | None = None
+        self.proc = subprocess.Popen(
+            [exe, "-q", "-bbox-layout", "-enc", "UTF-8", "-", "-"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        )
+        self._writer = threading.Thread(target=self._write, args=(data,), daemon=True)
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._writer.start()
+        self._reader.start()
+
+    def _write(self, data: bytes) -> None:
+        assert self.proc.stdin is not None
+        try:
+            self.proc.stdin.write(data)
+        except OSError:  # pdftotext stopped reading (bad file, or killed)
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                self.proc.stdin.close()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        buffer = bytearray()
+        limit = self.ctx.settings.max_text_chars
+        try:
+            while chunk := self.proc.stdout.read(1 << 16):
+                searched = max(len(buffer) - 8, 0)
+                buffer += chunk
+                end = buffer.rfind(b"</page>", searched)
+                if end < 0:
+                    continue
+                end += len(b"</page>")
+                for page in _parse_bbox(buffer[:end].decode("utf-8", "replace")):
+                    self.pages_read.append(page)
+                    self.chars += sum(len(ln.text) for lines in page for ln in lines)
+                del buffer[:end]
+                if self.chars > limit:
+                    raise LimitExceededError(f"the PDF's text is longer than {limit} characters; "
+                                             "raise MIDIAN_MAX_TEXT_CHARS to read it whole")
+        except BaseException as exc:  # handed to the caller's thread in pages()
+            self.error = exc
+            self.proc.kill()
+
+    def pages(self) -> list[list[list[Line]]] | None:
+        """Lines of every page in blocks, or ``None`` when pdftotext could not read the file."""
+        assert self.ctx.budget is not None
+        self._reader.join(max(self.ctx.budget.deadline - time.monotonic(), 0.0))
+        if self._reader.is_alive():
+            self.close()
+            raise ExtractionTimeout(f"pdftotext took longer than {self.ctx.settings.file_timeout_s:g} s; "
+                                    "raise MIDIAN_FILE_TIMEOUT_S to allow more time")
+        code = self.proc.wait()
+        if self.error is not None:
+            raise self.error
+        if code != 0:
+            log.debug("pdftotext exited with %d; reading with PDFium", code)
+            return None
+        self.ctx.charge(self.chars * 3, "text of the PDF")
+        return self.pages_read
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        with contextlib.suppress(Exception):
+            self.proc.wait(timeout=5)
+        for stream in (self.proc.stdout, self.proc.stdin):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+
+
+_BBOX_TAG = re.compile(
+    r'<(word|line|block) xMin="([^"]*)" yMin="([^"]*)" xMax="([^"]*)" yMax="([^"]*)">([^<]*)|<(page) '
+)
+
+
+def _parse_bbox(xml: str) -> Iterator[list[list[Line]]]:
+    """Pages of ``pdftotext -bbox-layout`` output: blocks of positioned lines, words joined by their gaps."""
+    page: list[list[Line]] | None = None
+    block: list[Line] = []
+    line_box: tuple[str, str, str, str] | None = None
+    words: list[tuple[str, str, str]] = []
+
+    def finish_line() -> None:
+        if line_box is not None and words:
+            x0, top, x1, bottom = (float(v) for v in line_box)
+            text = _join_words(words, min(bottom - top, x1 - x0)) if len(words) > 1 else _clean(words[0][2])
+            if text:
+                block.append(Line(text, x0, top, x1, bottom))
+        words.clear()
+
+    for tag, x_min, y_min, x_max, y_max, text, page_tag in _BBOX_TAG.findall(xml):
+        if tag == "word":
+            words.append((x_min, x_max, html.unescape(text) if "&" in text else text))
+            continue
+        finish_line()
+        if tag == "line":
+            line_box = (x_min, y_min, x_max, y_max)
+        elif tag == "block":
+            line_box = None
+            block = []
+            if page is not None:
+                page.append(block)
+        elif page_tag:
+            line_box = None
+            if page is not None:
+                yield page
+            page = []
+            block = []
+    finish_line()
+    if page is not None:
+        yield page
+
+
+def _join_words(words: list[tuple[str, str, str]], em: float) -> str:
+    """Words of a line: a space where poppler saw one, none where it split a word at a font change.
+
+    ``em`` is the line's size across its direction; words of vertical lines overlap in x and keep spaces.
+    """
+    parts = [words[0][2]]
+    for (_, prev_end, _), (start, _, text) in zip(words, words[1:], strict=False):
+        if not -0.5 * em < float(start) - float(prev_end) < 0.1 * em:
+            parts.append(" ")
+        parts.append(text)
+    return _clean("".join(parts))
+
+
+def _textpage_lines(textpage: Any, device: _Matrix) -> list[Line]:
+    """Lines of a PDFium text page with boxes, from the boxes of each line's first and last characters."""
+    count = textpage.count_chars()
+    if count <= 0:
+        return []
+    text = textpage.get_text_range(0, count)
+    lines: list[Line] = []
+    drift = 0  # PDFium's text can differ from its character list by a few generated characters
+
+    def locate(offset: int, char: str) -> int | None:
+        nonlocal drift
+        guess = offset + drift
+        for delta in (0, -1, 1, -2, 2, -3, 3, -4, 4, -6, 6, -8, 8, -12, 12, -16, 16):
+            i = guess + delta
+            if 0 <= i < count and raw.FPDFText_GetUnicode(textpage.raw, i) == ord(char):
+                drift = i - offset
+                return i
+        return None
+
+    offset = 0
+    for raw_line in re.split(r"(\r\n|\r|\n)", text):
+        if raw_line in ("\r\n", "\r", "\n") or not raw_line:
+            offset += len(raw_line)
+            continue
+        stripped = raw_line.strip()
+        if stripped:
+            start = offset + (len(raw_line) - len(raw_line.lstrip()))
+            end = start + len(stripped) - 1
+            first, last = locate(start, text[start]), locate(end, text[end])
+            box = _line_box(textpage, first, last, device)
+            cleaned = _clean(stripped)
+            if cleaned:
+                if box is None:  # no position found: place it just under the previous line
+                    prev = lines[-1] if lines else Line("", 0.0, 0.0, 0.0, 0.0)
+                    box = (prev.x0, prev.bottom, prev.x1, prev.bottom + max(prev.height, 1.0))
+                lines.append(Line(cleaned, *box))
+        offset += len(raw_line)
+    return lines
+
+
+def _line_box(textpage: Any, first: int | None, last: int | None, device: _Matrix) -> tuple[float, float, float, float] | None:
+    boxes = []
+    for index in (first, last):
+        if index is None:
+            continue
+        with contextlib.suppress(Exception):
+            left, bottom, right, top = textpage.get_charbox(index, loose=True)
+            if right > left or top > bottom:
+                boxes.append(_map_box(device, (left, bottom, right, top)))
+    if not boxes:
+        return None
+    return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+
+
+def _annot_string(annot: Any, key: str) -> str:
+    size = raw.FPDFAnnot_GetStringValue(annot, key.encode("ascii"), None, 0)
+    if size <= 2:
+        return ""
+    buffer = ctypes.create_string_buffer(size)
+    raw.FPDFAnnot_GetStringValue(annot, key.encode("ascii"), ctypes.cast(buffer, ctypes.POINTER(ctypes.c_ushort)), size)
+    return buffer.raw[: size - 2].decode("utf-16-le", errors="replace")
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_SPACES = re.compile(r"[ \u00a0]{2,}|\u00a0")
+_WHITESPACE = re.compile(r"\s+")
+
+
+def _clean(text: str) -> str:
+    """Text without NULs, control characters and runs of spaces (PDF strings and fonts carry all three)."""
+    return _SPACES.sub(" ", _CONTROL.sub("", text.replace("\x02", "-"))).strip()
+
+
+def _squeeze(text: str) -> str:
+    return _WHITESPACE.sub("", text)
+
+
+def _inside(line: Line, bbox: tuple[float, float, float, float]) -> bool:
+    x = (line.x0 + line.x1) / 2
+    y = (line.top + line.bottom) / 2
+    return bbox[0] <= x <= bbox[2] and bbox[1] <= y <= bbox[3]
+
+
+def _pages(numbers: list[int]) -> str:
+    """"page 3 had" / "pages 1-4, 7 had" for warnings."""
+    spans: list[list[int]] = []
+    for n in numbers:
+        if spans and n == spans[-1][1] + 1:
+            spans[-1][1] = n
+        else:
+            spans.append([n, n])
+    text = ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in spans)
+    return f"page {text} had" if len(numbers) == 1 else f"pages {text} had"
