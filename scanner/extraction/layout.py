@@ -3,9 +3,9 @@
 PDF text engines and OCR give lines with boxes but not paragraphs. A new paragraph starts where the
 vertical gap between two lines is clearly wider than the usual line pitch, where reading goes back up
 the page (a new column), where a line is indented as a first line, or after a short line that ends a
-sentence. Lines inside a paragraph are joined with a space, or with nothing where Chinese or Japanese
-meets Chinese or Japanese (a line break inside a CJK sentence is not a word break) or where a
-hyphenated word was split.
+sentence. Lines inside a paragraph are joined with a space, or with nothing where either side of the
+break is Chinese or Japanese (a line break inside a CJK sentence is not a word break), where a
+CJK line was broken inside a number, or where a hyphenated word was split.
 """
 
 from __future__ import annotations
@@ -34,34 +34,42 @@ class Line:
 
 
 def is_cjk(ch: str) -> bool:
-    """Han, kana, Hangul and full-width punctuation: scripts written without spaces between words."""
+    """Han, kana and full-width forms: scripts written without spaces between words (Korean uses spaces)."""
     code = ord(ch)
     return (
         0x4E00 <= code <= 0x9FFF  # CJK unified ideographs
         or 0x3400 <= code <= 0x4DBF  # extension A
         or 0x3000 <= code <= 0x30FF  # CJK punctuation, hiragana, katakana
         or 0xFF00 <= code <= 0xFFEF  # full-width forms
-        or 0xAC00 <= code <= 0xD7AF  # Hangul syllables
         or 0xF900 <= code <= 0xFAFF  # compatibility ideographs
         or 0x20000 <= code <= 0x3FFFF  # extensions B and later
     )
 
 
+def _mostly_cjk(line: str) -> bool:
+    chars = [ch for ch in line if not ch.isspace()]
+    return bool(chars) and sum(map(is_cjk, chars)) * 2 >= len(chars)
+
+
 def join_lines(lines: Iterable[str]) -> str:
     """Lines of one paragraph as one string (see the module docstring for the joining rules)."""
     text = ""
+    previous = ""
     for raw in lines:
         line = raw.strip()
         if not line:
             continue
         if not text:
             text = line
-        elif is_cjk(text[-1]) and is_cjk(line[0]):
+        elif is_cjk(text[-1]) or is_cjk(line[0]):
             text += line
         elif text[-1] in "-\u00ad" and len(text) > 1 and text[-2].isalpha() and line[0].islower():
             text = text[:-1] + line  # a word hyphenated at the line end
+        elif _mostly_cjk(previous) and not (text[-1].isalpha() and line[0].isalpha()):
+            text += line  # Chinese typesetting breaks lines inside numbers ("2." / "5小时") too
         else:
             text += " " + line
+        previous = line
     return text
 
 
@@ -97,10 +105,13 @@ def _split_run(lines: list[Line]) -> Iterator[list[Line]]:
     left = min(ln.x0 for ln in lines)
     right = max(ln.x1 for ln in lines)
     current = [lines[0]]
-    for prev, line in zip(lines, lines[1:], strict=False):
+    for line in lines[1:]:
+        prev = current[-1]
         step = line.top - prev.top
         if abs(step) < 0.3 * em and line.x0 >= prev.x1 - 0.1 * em:
-            current.append(line)  # same baseline further right: the rest of the same line
+            # same baseline further right: the rest of the same line, after a gap that was a space
+            current[-1] = Line(f"{prev.text} {line.text}", prev.x0, min(prev.top, line.top), line.x1,
+                               max(prev.bottom, line.bottom))
             continue
         ends_sentence = prev.text.rstrip()[-1:] in _FINAL
         short = prev.x1 < right - 2.0 * em

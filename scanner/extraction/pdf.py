@@ -11,8 +11,10 @@ font, 2 cores): poppler's ``pdftotext`` reads text about 100x faster than pdfplu
   It runs as a subprocess fed on standard input while PDFium surveys the pages, so the two use both
   cores. Its reading order keeps columns apart (``-layout`` interleaves them: rejected) and its word
   boxes give the line geometry that paragraphs are rebuilt from (:mod:`scanner.extraction.layout`).
-  Documents opened with a password are read by PDFium instead, so the password never appears on a
-  command line; so is any document ``pdftotext`` fails on.
+  Documents that need a password are read by PDFium alone, so the password never appears on a command
+  line; so is any document ``pdftotext`` fails on. Other encrypted documents are read by both and each
+  page keeps the fuller reading: poppler drops CID-font text whose encrypted font dictionary it cannot
+  decode, PDFium returns nothing for some AES-256 files (both seen on the fixtures).
 * Tables: pdfplumber finds ruled tables only, and costs 20-400 ms a page, so only pages whose survey
   shows at least three horizontal and three vertical rulings go to it (on the fixture PDFs: every page
   where pdfplumber finds a table, about half of the candidates). Found tables become ``table_row``
@@ -68,6 +70,7 @@ PDF_MAGIC = b"%PDF"
 _CONTAINER_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"\xd0\xcf\x11\xe0", b"7z\xbc\xaf\x27\x1c", b"Rar!", b"\x1f\x8b")
 
 METADATA_FIELDS = ("Title", "Subject", "Keywords", "Author")
+_PLACEHOLDERS = frozenset({"untitled", "unspecified", "anonymous", "unknown"})  # what producers write for "empty"
 _RULING_TOLERANCE = 3.0  # points by which rulings may miss each other and still cross (pdfplumber's default)
 _MAX_RULINGS = 2000  # rulings each way kept per page for the grid test
 SCAN_MAX_TEXT = 40  # a page with fewer text characters than this ...
@@ -130,8 +133,8 @@ class PdfExtractor(Extractor):
         return PDF_MAGIC in head or (source.suffix == ".pdf" and not source.data)
 
     def extract(self, source: Source, ctx: Context) -> Iterator[Block]:
-        doc, needed_password = _open(source, ctx)
-        reader = _PdfReader(source, ctx, doc, needed_password)
+        doc, opened_with_password = _open(source, ctx)
+        reader = _PdfReader(source, ctx, doc, opened_with_password)
         try:
             yield from reader.blocks()
         finally:
@@ -139,7 +142,7 @@ class PdfExtractor(Extractor):
 
 
 def _open(source: Source, ctx: Context) -> tuple[Any, bool]:
-    """The PDFium document and whether it needed the password; typed errors when it cannot open."""
+    """The PDFium document, opened with the password only if it needs one, and whether it did."""
     if not source.data:
         raise CorruptDocumentError(f"{source.name}: empty file (0 bytes) where a PDF was expected")
     attempts: list[str | None] = [None] + ([ctx.password] if ctx.password else [])
@@ -164,11 +167,12 @@ def _open(source: Source, ctx: Context) -> tuple[Any, bool]:
 class _PdfReader:
     """Reads one opened PDF; holds what its pages share (engines, budgets, notes)."""
 
-    def __init__(self, source: Source, ctx: Context, doc: Any, needed_password: bool) -> None:
+    def __init__(self, source: Source, ctx: Context, doc: Any, opened_with_password: bool) -> None:
         self.source = source
         self.ctx = ctx
         self.doc = doc
-        self.needed_password = needed_password
+        self.opened_with_password = opened_with_password
+        self.encrypted = raw.FPDF_GetSecurityHandlerRevision(doc.raw) != -1
         self.page_count = len(doc)
         self._plumber: Any = None
         self._plumber_failed = False
@@ -191,27 +195,32 @@ class _PdfReader:
         ctx = self.ctx
         ctx.check_pages(self.page_count)
         yield from self._metadata()
-        exe = shutil.which("pdftotext") if ctx.settings.pdftotext and not self.needed_password else None
+        exe = shutil.which("pdftotext") if ctx.settings.pdftotext and not self.opened_with_password else None
         text_pages: list[list[list[Line]]] | None = None
-        surveys: list[_Survey] = []
+        surveys: list[_Survey] | None = None
         if exe and self.page_count:
-            # pdftotext reads the text in its own process while PDFium surveys the pages here
             self._poppler = _Poppler(exe, self.source.data, ctx)
-            for index in range(self.page_count):
-                if index % 16 == 0:
-                    ctx.check_time()
-                surveys.append(self._survey(index)[0])
+            if not self.encrypted:  # PDFium surveys the pages while pdftotext reads the text
+                surveys = []
+                for index in range(self.page_count):
+                    if index % 16 == 0:
+                        ctx.check_time()
+                    surveys.append(self._survey(index)[0])
             text_pages = self._poppler.pages()
             if text_pages is not None and len(text_pages) != self.page_count:
                 log.debug("pdftotext gave %d pages for %d; reading with PDFium", len(text_pages), self.page_count)
                 text_pages = None
         for index in range(self.page_count):
             ctx.check_time()
-            if text_pages is not None:
+            if text_pages is not None and surveys is not None:
                 yield from self._page(index, text_pages[index], surveys[index])
-            else:
-                survey, lines = self._survey(index, with_text=True)
-                yield from self._page(index, [lines] if lines else [], survey)
+                continue
+            survey, lines = self._survey(index, with_text=True)
+            blocks = [lines] if lines else []
+            # Encrypted files: poppler and PDFium each fail to decode some; keep the fuller reading.
+            if text_pages is not None and _char_count(text_pages[index]) > _char_count(blocks):
+                blocks = text_pages[index]
+            yield from self._page(index, blocks, survey)
         self._report_scans()
         for name, data in self.annotation_files:
             yield from self._child(name, data, "file attachment annotation")
@@ -261,7 +270,7 @@ class _PdfReader:
         location = Location(part="metadata")
         for key in METADATA_FIELDS:
             value = _clean(str(info.get(key, "")))
-            if value:
+            if value and value.strip("()").lower() not in _PLACEHOLDERS:
                 yield Block(text=value, location=location, kind="metadata")
 
     def _attachments(self) -> Iterator[Block]:
@@ -817,6 +826,10 @@ def _clean(text: str) -> str:
 
 def _squeeze(text: str) -> str:
     return _WHITESPACE.sub("", text)
+
+
+def _char_count(blocks: list[list[Line]]) -> int:
+    return sum(len(ln.text) for lines in blocks for ln in lines)
 
 
 def _inside(line: Line, bbox: tuple[float, float, float, float]) -> bool:
