@@ -10,17 +10,16 @@ CJK line was broken inside a number, or where a hyphenated word was split.
 
 from __future__ import annotations
 
-import statistics
+import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 # Sentence-final punctuation: a short line ending with one of these closes its paragraph.
 _FINAL = frozenset("。！？!?.:：;；…」』”)）")
 
 
-@dataclass(frozen=True, slots=True)
-class Line:
-    """One line of text and its box, in page units with y growing downwards."""
+class Line(NamedTuple):
+    """One line of text and its box, in page units with y growing downwards (a tuple: pages have thousands)."""
 
     text: str
     x0: float
@@ -46,9 +45,13 @@ def is_cjk(ch: str) -> bool:
     )
 
 
+_CJK = re.compile("[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef\U00020000-\U0003ffff]")
+_SPACE = re.compile(r"\s")
+
+
 def _mostly_cjk(line: str) -> bool:
-    chars = [ch for ch in line if not ch.isspace()]
-    return bool(chars) and sum(map(is_cjk, chars)) * 2 >= len(chars)
+    chars = len(line) - _SPACE.subn("", line)[1]
+    return chars > 0 and _CJK.subn("", line)[1] * 2 >= chars
 
 
 def join_lines(lines: Iterable[str]) -> str:
@@ -65,7 +68,7 @@ def join_lines(lines: Iterable[str]) -> str:
             text += line
         elif text[-1] in "-\u00ad" and len(text) > 1 and text[-2].isalpha() and line[0].islower():
             text = text[:-1] + line  # a word hyphenated at the line end
-        elif _mostly_cjk(previous) and not (text[-1].isalpha() and line[0].isalpha()):
+        elif not (text[-1].isalpha() and line[0].isalpha()) and _mostly_cjk(previous):
             text += line  # Chinese typesetting breaks lines inside numbers ("2." / "5小时") too
         else:
             text += " " + line
@@ -75,20 +78,27 @@ def join_lines(lines: Iterable[str]) -> str:
 
 def paragraphs(lines: Sequence[Line]) -> Iterator[list[Line]]:
     """Group lines given in reading order into paragraphs."""
-    for run in _runs(lines):
-        yield from _split_run(run)
-
-
-def _em(lines: Sequence[Line]) -> float:
-    heights = [ln.height for ln in lines if ln.height > 0]
-    return statistics.median(heights) if heights else 10.0
-
-
-def _runs(lines: Sequence[Line]) -> Iterator[list[Line]]:
-    """Split where reading jumps back up the page: a new column or a new box."""
     if not lines:
         return
     em = _em(lines)
+    for run in _runs(lines, em):
+        yield from _split_run(run, em)
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def _em(lines: Sequence[Line]) -> float:
+    """The typical line height: the unit the layout rules are measured in."""
+    heights = [ln.bottom - ln.top for ln in lines if ln.bottom > ln.top]
+    return _median(heights) if heights else 10.0
+
+
+def _runs(lines: Sequence[Line], em: float) -> Iterator[list[Line]]:
+    """Split where reading jumps back up the page: a new column or a new box."""
     run = [lines[0]]
     for prev, line in zip(lines, lines[1:], strict=False):
         if line.top - prev.top < -0.5 * em:
@@ -98,10 +108,10 @@ def _runs(lines: Sequence[Line]) -> Iterator[list[Line]]:
     yield run
 
 
-def _split_run(lines: list[Line]) -> Iterator[list[Line]]:
-    em = _em(lines)
+def _split_run(lines: list[Line], em: float) -> Iterator[list[Line]]:
     steps = [b.top - a.top for a, b in zip(lines, lines[1:], strict=False) if 0.3 * em < b.top - a.top < 4 * em]
-    pitch = statistics.median(steps) if steps else 1.2 * em
+    pitch = _median(steps) if steps else 1.2 * em
+    gap = pitch * 1.35 + 0.1 * em
     left = min(ln.x0 for ln in lines)
     right = max(ln.x1 for ln in lines)
     current = [lines[0]]
@@ -113,12 +123,13 @@ def _split_run(lines: list[Line]) -> Iterator[list[Line]]:
             current[-1] = Line(f"{prev.text} {line.text}", prev.x0, min(prev.top, line.top), line.x1,
                                max(prev.bottom, line.bottom))
             continue
-        ends_sentence = prev.text.rstrip()[-1:] in _FINAL
+        height, prev_height = line.bottom - line.top, prev.bottom - prev.top
+        ends_sentence = prev.text[-1:] in _FINAL
         short = prev.x1 < right - 2.0 * em
         indented = line.x0 - left > 0.8 * em and prev.x0 - left < 0.3 * em
         if (
-            step > pitch * 1.35 + 0.1 * em  # a wider gap than between the lines of a paragraph
-            or abs(line.height - prev.height) > 0.35 * max(line.height, prev.height)  # another font size
+            step > gap  # a wider gap than between the lines of a paragraph
+            or abs(height - prev_height) > 0.35 * max(height, prev_height)  # another font size
             or (indented and (ends_sentence or short))  # a first line indented after a finished one
             or (short and ends_sentence)  # the short last line of a paragraph
         ):

@@ -78,6 +78,7 @@ SCAN_MIN_IMAGE_SHARE = 0.3  # ... and images covering this share of it is a scan
 SCAN_MIN_IMAGE_SHARE_BARE = 0.05  # and so is a page with no text at all and images covering this share
 OCR_LONG_SIDE_PX = 2000  # pages are rendered for OCR with their long side this many pixels (RapidOCR's own cap)
 MOJIBAKE_COMMON_SHARE = 0.5  # below this share of common Chinese characters a page is re-read
+_MOJIBAKE_SAMPLE_LINES, _MOJIBAKE_SAMPLE_CHARS = 8, 600  # ... judged on a sample of each block
 _SURVEY_MAX_OBJECTS = 20_000  # page objects looked at per page (vector-heavy pages stop early)
 _Matrix = tuple[float, float, float, float, float, float]
 _Box = tuple[float, float, float, float]
@@ -196,30 +197,21 @@ class _PdfReader:
         ctx.check_pages(self.page_count)
         yield from self._metadata()
         exe = shutil.which("pdftotext") if ctx.settings.pdftotext and not self.opened_with_password else None
-        text_pages: list[list[list[Line]]] | None = None
-        surveys: list[_Survey] | None = None
         if exe and self.page_count:
             self._poppler = _Poppler(exe, self.source.data, ctx)
-            if not self.encrypted:  # PDFium surveys the pages while pdftotext reads the text
-                surveys = []
-                for index in range(self.page_count):
-                    if index % 16 == 0:
-                        ctx.check_time()
-                    surveys.append(self._survey(index)[0])
-            text_pages = self._poppler.pages()
-            if text_pages is not None and len(text_pages) != self.page_count:
-                log.debug("pdftotext gave %d pages for %d; reading with PDFium", len(text_pages), self.page_count)
-                text_pages = None
+        # Encrypted files are read by both engines: each fails to decode some that the other reads.
+        pdfium_text = self._poppler is None or self.encrypted
         for index in range(self.page_count):
             ctx.check_time()
-            if text_pages is not None and surveys is not None:
-                yield from self._page(index, text_pages[index], surveys[index])
-                continue
-            survey, lines = self._survey(index, with_text=True)
+            survey, lines = self._survey(index, with_text=pdfium_text)
             blocks = [lines] if lines else []
-            # Encrypted files: poppler and PDFium each fail to decode some; keep the fuller reading.
-            if text_pages is not None and _char_count(text_pages[index]) > _char_count(blocks):
-                blocks = text_pages[index]
+            poppler = self._poppler.page(index) if self._poppler is not None else None
+            if poppler is not None:
+                ctx.charge(_char_count(poppler) * 3, "text of the PDF")
+                if not pdfium_text or _char_count(poppler) > _char_count(blocks):
+                    blocks = poppler
+            elif not pdfium_text:  # pdftotext failed on this file: PDFium reads the page
+                blocks = [lines] if (lines := self._survey(index, with_text=True)[1]) else []
             yield from self._page(index, blocks, survey)
         self._report_scans()
         for name, data in self.annotation_files:
@@ -250,7 +242,7 @@ class _PdfReader:
             table_no += 1
             yield from table_blocks(rows, location=location, table=table_no)
         # pdftotext draws annotation appearances into the page text: keep only what is not there already
-        seen = _squeeze("".join(text for _, text in paras))
+        seen = _squeeze("".join(text for _, text in paras)) if survey.comments or survey.form_values else ""
         for texts, flags in ((survey.comments, ("comment",)), (survey.form_values, ())):
             for text in dict.fromkeys(texts):
                 if _squeeze(text) not in seen:
@@ -400,7 +392,8 @@ class _PdfReader:
         return found
 
     def _fix_mojibake(self, index: int, blocks: list[list[Line]]) -> list[list[Line]]:
-        text = "".join(ln.text for lines in blocks for ln in lines)
+        # A broken map garbles a whole font, so the first lines of the page tell.
+        text = "".join(ln.text for lines in blocks for ln in lines[:_MOJIBAKE_SAMPLE_LINES])[:_MOJIBAKE_SAMPLE_CHARS]
         share, count = _common_share(text)
         if count < 2 or share >= MOJIBAKE_COMMON_SHARE:
             return blocks
@@ -614,10 +607,11 @@ class _PageObjects:
 
 
 class _Poppler:
-    """``pdftotext -bbox-layout`` on the document's bytes, in a subprocess, parsed page by page as it arrives.
+    """``pdftotext -bbox-layout`` on the document's bytes, in a subprocess, handed out page by page.
 
-    The bytes go in on standard input (no file name, no password on the command line); pages are parsed
-    by a reader thread as soon as their closing tag arrives, so memory holds lines, not the XML.
+    The bytes go in on standard input (no file name, no password on the command line). A reader thread
+    parses each page as soon as its closing tag arrives, so the caller can work on page 1 while poppler
+    reads page 50, and memory holds lines, not the XML.
     """
 
     def __init__(self, exe: str, data: bytes, ctx: Context) -> None:
@@ -625,6 +619,8 @@ class _Poppler:
         self.pages_read: list[list[list[Line]]] = []
         self.chars = 0
         self.error: BaseException | None = None
+        self.finished = False
+        self._ready = threading.Condition()
         self.proc = subprocess.Popen(
             [exe, "-q", "-bbox-layout", "-enc", "UTF-8", "-", "-"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
@@ -656,33 +652,39 @@ class _Poppler:
                 if end < 0:
                     continue
                 end += len(b"</page>")
-                for page in _parse_bbox(buffer[:end].decode("utf-8", "replace")):
-                    self.pages_read.append(page)
-                    self.chars += sum(len(ln.text) for lines in page for ln in lines)
+                pages = list(_parse_bbox(buffer[:end].decode("utf-8", "replace")))
                 del buffer[:end]
+                with self._ready:
+                    self.pages_read += pages
+                    self.chars += sum(_char_count(page) for page in pages)
+                    self._ready.notify_all()
                 if self.chars > limit:
                     raise LimitExceededError(f"the PDF's text is longer than {limit} characters; "
                                              "raise MIDIAN_MAX_TEXT_CHARS to read it whole")
-        except BaseException as exc:  # handed to the caller's thread in pages()
+            if self.proc.wait() != 0:
+                log.debug("pdftotext exited with %d after %d pages", self.proc.returncode, len(self.pages_read))
+        except BaseException as exc:  # handed to the caller's thread by page()
             self.error = exc
             self.proc.kill()
+        finally:
+            with self._ready:
+                self.finished = True
+                self._ready.notify_all()
 
-    def pages(self) -> list[list[list[Line]]] | None:
-        """Lines of every page in blocks, or ``None`` when pdftotext could not read the file."""
+    def page(self, index: int) -> list[list[Line]] | None:
+        """Lines of page ``index`` in blocks, waiting for poppler; ``None`` when it could not read that far."""
         assert self.ctx.budget is not None
-        self._reader.join(max(self.ctx.budget.deadline - time.monotonic(), 0.0))
-        if self._reader.is_alive():
-            self.close()
-            raise ExtractionTimeout(f"pdftotext took longer than {self.ctx.settings.file_timeout_s:g} s; "
-                                    "raise MIDIAN_FILE_TIMEOUT_S to allow more time")
-        code = self.proc.wait()
-        if self.error is not None:
-            raise self.error
-        if code != 0:
-            log.debug("pdftotext exited with %d; reading with PDFium", code)
-            return None
-        self.ctx.charge(self.chars * 3, "text of the PDF")
-        return self.pages_read
+        with self._ready:
+            while len(self.pages_read) <= index and not self.finished:
+                remaining = self.ctx.budget.deadline - time.monotonic()
+                if remaining <= 0:
+                    self.close()
+                    raise ExtractionTimeout(f"pdftotext took longer than {self.ctx.settings.file_timeout_s:g} s; "
+                                            "raise MIDIAN_FILE_TIMEOUT_S to allow more time")
+                self._ready.wait(min(remaining, 1.0))
+            if self.error is not None:
+                raise self.error
+            return self.pages_read[index] if index < len(self.pages_read) else None
 
     def close(self) -> None:
         if self.proc.poll() is None:
