@@ -323,6 +323,8 @@ def test_fixture_tables_and_attachments(shared_data: Path) -> None:
     package = extract_path(root / "tika/testPDFPackage.pdf")
     assert {(b.location.attachment, b.text) for b in package.blocks if b.kind == "text" and b.location.attachment} == {
         ("PDF1.pdf", "PDF1"), ("PDF2.pdf", "PDF2")}
+    locked = extract_path(root / "pdfjs/encrypted-attachment.pdf")  # only the embedded file is encrypted
+    assert locked.status == "ok" and [(e.attachment, e.status) for e in locked.member_errors] == [("attachment.pdf", "encrypted")]
     children = extract_path(root / "tika/testPDF_childAttachments.pdf", settings=Settings(ocr=False))
     assert {"Press Quality(1).joboptions", "Unit10.doc"} <= {
         b.location.attachment for b in children.blocks if b.location.attachment} | {

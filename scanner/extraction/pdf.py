@@ -1,33 +1,41 @@
-"""PDF: the text layer through poppler's ``pdftotext`` or PDFium, ruled tables through pdfplumber, scans through OCR.
+"""PDF: text through poppler's ``pdftotext`` or PDFium, ruled tables, metadata, attachments, OCR of scans.
 
-Engines were chosen by measurement (``bench/extract.py``; a 200-page zh/en PDF with a non-embedded CID
-font, 2 cores): poppler's ``pdftotext`` reads text about 100x faster than pdfplumber and PDFium about
-50x, with the same Chinese text. So:
+The engines were chosen by measurement (``bench/extract.py``: a 200-page zh/en PDF in a non-embedded CID
+font, 2 cores, every row measured in the same run). Raw text: ``pdftotext`` about 100x pdfplumber's
+``extract_text()``, pypdfium2 about 40x, with the same Chinese text. As shipped Midian runs 20-35x
+pdfplumber with paragraphs, tables and scans handled. The design:
 
 * PDFium (pypdfium2) opens every PDF: it decides encrypted / corrupt, counts pages, reads the document
-  info, attachments and annotations, and surveys each page's graphics for ruling lines and images.
-  That survey is cheap (well under a millisecond a page for text pages).
-* The text comes from ``pdftotext -bbox-layout`` when it is on ``PATH`` and ``settings.pdftotext`` is on.
-  It runs as a subprocess fed on standard input while PDFium surveys the pages, so the two use both
-  cores. Its reading order keeps columns apart (``-layout`` interleaves them: rejected) and its word
-  boxes give the line geometry that paragraphs are rebuilt from (:mod:`scanner.extraction.layout`).
-  Documents that need a password are read by PDFium alone, so the password never appears on a command
-  line; so is any document ``pdftotext`` fails on. Other encrypted documents are read by both and each
-  page keeps the fuller reading: poppler drops CID-font text whose encrypted font dictionary it cannot
-  decode, PDFium returns nothing for some AES-256 files (both seen on the fixtures).
-* Tables: pdfplumber finds ruled tables only, and costs 20-400 ms a page, so only pages whose survey
-  shows at least three horizontal and three vertical rulings go to it (on the fixture PDFs: every page
-  where pdfplumber finds a table, about half of the candidates). Found tables become ``table_row``
-  blocks through :func:`~scanner.extraction.tables.table_blocks`; text lines inside a table's box are
-  dropped from the paragraphs so nothing is read twice.
+  info, attachments and annotations, and surveys each page's objects for rulings and images (about
+  0.35 ms a page, mostly PDFium parsing the page).
+* The text comes from ``pdftotext -bbox-layout`` when it is on ``PATH`` and ``settings.pdftotext`` is on,
+  fed on standard input. It runs in its own process and hands its pages over as they are parsed, so
+  poppler reads ahead on the second core while this one surveys and builds paragraphs. Its reading
+  order keeps columns apart (``-layout`` interleaves the lines of side-by-side columns: rejected) and
+  its word boxes give the line geometry paragraphs are rebuilt from (:mod:`scanner.extraction.layout`);
+  PDFium's own text is the fallback, with line boxes from its character boxes. It is also what a
+  document needing a password gets (the password never goes on a command line). Other encrypted
+  documents are read by both and each page keeps the fuller reading: poppler drops CID-font text
+  whose encrypted font dictionary it cannot decode, PDFium returns nothing for some AES-256 files.
+* Tables: pdfplumber's table finder (rulings -> crossings -> cells -> tables) runs on the rulings the
+  survey found, and PDFium reads each cell's text. On the public fixture PDFs this finds the same
+  tables as ``pdfplumber.Page.find_tables()`` on 62 of 65 pages that have one, for about 1.5 ms instead
+  of 20-400 ms a page, and only pages whose rulings cross like a grid are looked at. Rows become
+  ``table_row`` blocks through :func:`~scanner.extraction.tables.table_blocks`; lines inside a table are
+  dropped from the paragraphs so nothing is read twice. Tables drawn without rulings stay text.
 * A page whose Chinese characters are mostly rare ones was decoded through a broken ToUnicode map
-  (poppler and PDFium share the problem); pdfplumber decodes such fonts from their CMap, so the page is
-  read again with it and the reading with more common characters wins.
-* A page with (almost) no text but a large image is a scan: OCR when the ``ocr`` extra is installed and
-  ``settings.ocr`` is on, up to ``settings.ocr_max_pages`` pages; otherwise a warning.
+  (poppler and PDFium share the problem); pdfplumber decodes such fonts from their CMap, so that page
+  is read again with pdfplumber and the reading with more common characters wins.
+* A page with no text but images, or very little text and a large image, is a scan: OCR when the
+  ``ocr`` extra is installed and ``settings.ocr`` is on, up to ``settings.ocr_max_pages`` pages (3-7 s a
+  page); otherwise one warning naming the pages and how to enable OCR.
+* Annotations: comments become blocks flagged ``comment``, form field values plain blocks (both only
+  when the page text does not already show them); files attached to annotations and embedded files go
+  through :meth:`Context.extract_child`.
 
-Spreading one document's pages over processes was measured and not adopted: ``pdftotext`` already
-runs beside the Python process, and batch runs keep both cores busy with one file per worker.
+Spreading one document's pages over processes was measured and not adopted: two processes on
+pre-split halves were no faster than one process (poppler already works beside it), and batch runs
+keep every core busy with one file per worker.
 """
 
 from __future__ import annotations
@@ -270,15 +278,37 @@ class _PdfReader:
             count = self.doc.count_attachments()
         except Exception:
             return
+        if count and (self.encrypted or b"/Encrypt" in self.source.data):
+            # PDFium hands encrypted embedded files over still encrypted (also when only the files are,
+            # through an /EFF crypt filter): pdfminer decrypts them, or says that a password is needed.
+            try:
+                decrypted = _decrypted_embedded_files(self.source.data, self.ctx.password or "")
+            except EncryptedDocumentError as exc:
+                for index in range(count):
+                    self._member_failed(self._attachment_name(index), exc)
+                return
+            if decrypted is not None:
+                for name, data in decrypted:
+                    yield from self._child(name, data, "embedded file")
+                return
         for index in range(count):
             try:
-                attachment = self.doc.get_attachment(index)
-                name = _clean(attachment.get_name()) or f"attachment-{index + 1}"
-                data = attachment.get_data()
+                data = self.doc.get_attachment(index).get_data()
             except Exception as exc:  # pypdfium2 raises on unreadable embedded streams
                 self.ctx.warn(f"embedded file {index + 1} could not be read ({exc})")
                 continue
-            yield from self._child(name, bytes(data), "embedded file")
+            yield from self._child(self._attachment_name(index), bytes(data), "embedded file")
+
+    def _attachment_name(self, index: int) -> str:
+        try:
+            return _clean(self.doc.get_attachment(index).get_name()) or f"attachment-{index + 1}"
+        except Exception:
+            return f"attachment-{index + 1}"
+
+    def _member_failed(self, name: str, exc: EncryptedDocumentError) -> None:
+        """Record an embedded file that cannot be opened, as extract_child records a failed member."""
+        path = f"{self.ctx.attachment}/{name}" if self.ctx.attachment else name
+        self.ctx._member_failed(path, exc)  # the Context keeps one list of failed members per input
 
     def _child(self, name: str, data: bytes, what: str) -> Iterator[Block]:
         self.ctx.charge(len(data), f"{what} {name}")
@@ -480,6 +510,49 @@ def _common_share(text: str) -> tuple[float, int]:
     if not count:
         return 0.0, 0
     return _common_han().subn("", text)[1] / count, count
+
+
+def _decrypted_embedded_files(data: bytes, password: str) -> list[tuple[str, bytes]] | None:
+    """(name, bytes) of each file in the EmbeddedFiles name tree, through pdfminer; ``None`` if it cannot tell.
+
+    Raises:
+        EncryptedDocumentError: the files need a password that was not given (or does not open them).
+    """
+    from pdfminer.pdfdocument import PDFDocument, PDFPasswordIncorrect
+    from pdfminer.pdfparser import PDFParser
+    from pdfminer.pdftypes import resolve1
+    from pdfminer.utils import decode_text
+
+    files: list[tuple[str, bytes]] = []
+
+    def walk(node: Any, depth: int) -> None:
+        node = resolve1(node)
+        if not isinstance(node, dict) or depth > 32:
+            return
+        pairs = resolve1(node.get("Names")) or []
+        for key, spec in zip(pairs[::2], pairs[1::2], strict=False):
+            spec = resolve1(spec)
+            streams = resolve1(spec.get("EF")) if isinstance(spec, dict) else None
+            stream = resolve1(streams.get("UF") or streams.get("F")) if isinstance(streams, dict) else None
+            if stream is None:
+                continue
+            label = resolve1(spec.get("UF") or spec.get("F") or key)
+            name = decode_text(label) if isinstance(label, bytes) else str(label)
+            files.append((_clean(name) or f"attachment-{len(files) + 1}", stream.get_data()))
+        for kid in resolve1(node.get("Kids")) or []:
+            walk(kid, depth + 1)
+
+    try:
+        document = PDFDocument(PDFParser(io.BytesIO(data)), password=password)
+        walk(resolve1(resolve1(document.catalog.get("Names")) or {}).get("EmbeddedFiles"), 0)
+    except PDFPasswordIncorrect as exc:
+        raise EncryptedDocumentError(
+            "the embedded file is encrypted " + ("and the password given does not open it" if password else
+                                                 "with a password; pass it with --password to scan it")) from exc
+    except Exception:  # pdfminer cannot parse or decrypt this file: PDFium's bytes are all there is
+        log.debug("pdfminer could not read the embedded files", exc_info=True)
+        return None
+    return files
 
 
 def _grid_tables(survey: _Survey) -> list[list[_Box]]:
