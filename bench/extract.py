@@ -4,6 +4,7 @@ Run from the repository root::
 
     python bench/extract.py                 # generated documents, about a minute on 2 cores
     python bench/extract.py --pdf some.pdf  # time your own PDF instead of the generated one
+    python bench/extract.py --ocr           # also time OCR (needs the ocr extra)
 
 Prints pages/s for PDF (Midian, each of its engines, and raw pdfplumber ``page.extract_text()`` over the
 same file), files/s for DOCX/XLSX/PPTX (Midian's ``extract_path`` next to python-docx, openpyxl and
@@ -361,6 +362,22 @@ def bench_memory(paths: list[Path], total: int) -> None:
             print(line)
 
 
+def bench_ocr(repeat: int) -> None:
+    from scanner.extraction import ocr
+
+    if not ocr.installed():
+        print("\nOCR: the ocr extra is not installed (pip install 'midian[ocr]')")
+        return
+    start = time.perf_counter()
+    ocr.engine()
+    print(f"\nOCR (RapidOCR): engine loaded in {time.perf_counter() - start:.2f} s (once per process)")
+    settings = Settings()
+    for path in (REPO / "tests/data/image/scan_zh.png", REPO / "tests/data/pdf/scanned_page.pdf"):
+        seconds = best_time(lambda path=path: extract_path(path, settings=settings), repeat)
+        text = " / ".join(b.text for b in extract_path(path, settings=settings).blocks if "ocr" in b.flags)
+        print(f"  {path.name:<20} {seconds:6.2f} s  {text}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pdf", type=Path, help="PDF to time (default: a generated zh/en CID-font PDF)")
@@ -369,6 +386,7 @@ def main() -> None:
     parser.add_argument("--memory-files", type=int, default=1000, help="extractions for the memory check")
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (the best is kept)")
     parser.add_argument("--skip-pdfplumber", action="store_true", help="skip the slow pdfplumber baseline")
+    parser.add_argument("--ocr", action="store_true", help="also time OCR of a scanned page and a picture")
     args = parser.parse_args()
     print(f"Midian extraction bench: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, "
           f"pdftotext {'on PATH' if shutil.which('pdftotext') else 'absent'}, extractors: {', '.join(registered())}")
@@ -387,6 +405,8 @@ def main() -> None:
             small_pdfs.append(small)
         mix = small_pdfs + [p for paths in files.values() for p in paths[:5]]
         bench_memory(mix, args.memory_files)
+    if args.ocr:
+        bench_ocr(args.repeat)
 
 
 if __name__ == "__main__":

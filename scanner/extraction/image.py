@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import io
 import warnings
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 from ..data import Block, Location
-from ..errors import CorruptDocumentError, LimitExceededError
+from ..errors import CorruptDocumentError, ExtractionError, LimitExceededError
 from . import ocr
 from .base import Context, Extractor, Source, register
 
@@ -46,19 +46,10 @@ class ImageExtractor(Extractor):
 
     def extract(self, source: Source, ctx: Context) -> Iterator[Block]:
         ocr.require(ctx.settings, f"{source.name}: an image")
-        from PIL import Image, UnidentifiedImageError
-
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("error", Image.DecompressionBombWarning)
-                image = Image.open(io.BytesIO(source.data))
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise LimitExceededError(f"{source.name}: {exc}; raise MIDIAN_MAX_IMAGE_PIXELS if the image is genuine") from exc
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-            raise CorruptDocumentError(f"{source.name}: not a readable image ({exc}); the file is damaged or truncated") from exc
+        image = _open(source)
         with image:
             # A TIFF's frames are pages; the frames of a GIF or WebP are an animation of one picture.
-            frames = getattr(image, "n_frames", 1) if image.format == "TIFF" else 1
+            frames = _decoding(source.name, lambda: getattr(image, "n_frames", 1) if image.format == "TIFF" else 1)
             ctx.check_pages(frames, "frames")
             for index in range(frames):
                 if index >= ctx.settings.ocr_max_pages:
@@ -69,25 +60,49 @@ class ImageExtractor(Extractor):
                 yield from ocr.ocr_blocks(_pixels(image, index, source.name, ctx), location)
 
 
+T = TypeVar("T")
+
+
+def _decoding(name: str, step: Callable[[], T]) -> T:
+    """Run one Pillow step on untrusted bytes: any failure of the decoder means a damaged file."""
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Pillow warns about odd EXIF or TIFF tags; the outcome is what counts
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            return step()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise LimitExceededError(f"{name}: {exc}; raise MIDIAN_MAX_IMAGE_PIXELS if the image is genuine") from exc
+    except ExtractionError:
+        raise
+    except Exception as exc:  # Pillow raises OSError, SyntaxError, ValueError, TypeError, struct.error ... on bad data
+        raise CorruptDocumentError(f"{name}: image data cannot be decoded ({type(exc).__name__}: {exc}); "
+                                   "the file is damaged or truncated") from exc
+
+
+def _open(source: Source) -> Any:
+    from PIL import Image
+
+    return _decoding(source.name, lambda: Image.open(io.BytesIO(source.data)))
+
+
 def _pixels(image: Any, index: int, name: str, ctx: Context) -> Any:
     """Frame ``index`` as a BGR array, upright, checked against the pixel limit before decoding."""
     import numpy as np
     from PIL import Image, ImageOps
 
-    try:
-        image.seek(index)
-    except EOFError as exc:
-        raise CorruptDocumentError(f"{name}: frame {index + 1} is missing; the file is truncated") from exc
+    _decoding(name, lambda: image.seek(index))
     width, height = image.size
     limit = ctx.settings.max_image_pixels
     if width * height > limit:
         raise LimitExceededError(f"{name}: image of {width}x{height} pixels, above the limit of {limit}; "
                                  "raise MIDIAN_MAX_IMAGE_PIXELS to read it")
-    try:
-        frame = ImageOps.exif_transpose(image) if index == 0 else image.copy()
-        frame = frame.convert("RGB")
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise CorruptDocumentError(f"{name}: image data cannot be decoded ({exc}); the file is damaged or truncated") from exc
-    if max(frame.size) > OCR_MAX_SIDE_PX:
-        frame.thumbnail((OCR_MAX_SIDE_PX, OCR_MAX_SIDE_PX), Image.Resampling.LANCZOS)
-    return np.ascontiguousarray(np.asarray(frame)[:, :, ::-1])
+
+    def decode() -> Any:
+        frame = (ImageOps.exif_transpose(image) if index == 0 else image.copy()).convert("RGB")
+        if max(frame.size) > OCR_MAX_SIDE_PX:
+            frame.thumbnail((OCR_MAX_SIDE_PX, OCR_MAX_SIDE_PX), Image.Resampling.LANCZOS)
+        return np.ascontiguousarray(np.asarray(frame)[:, :, ::-1])
+
+    return _decoding(name, decode)
