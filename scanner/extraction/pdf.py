@@ -318,26 +318,19 @@ class _PdfReader:
     def _survey(self, index: int, with_text: bool = False) -> tuple[_Survey, list[Line]]:
         """Rulings, images and annotations of one page from PDFium's page objects, and its text lines if asked."""
         survey = _Survey()
-        try:
-            page = self.doc[index]
-        except Exception as exc:  # a page PDFium cannot load may still get its text from pdftotext
-            if with_text:
-                self.ctx.warn(f"page {index + 1} could not be read ({type(exc).__name__}: {exc})")
-            return survey, []
         lines: list[Line] = []
-        try:
-            width, height = page.get_size()
-            survey.device = _device_matrix(page)
-            _PageObjects(survey, max(width * height, 1.0)).visit_page(page.raw)
-            self._annotations(page.raw, survey)
+        with _raw_page(self.doc, index) as page:
+            if page is None:  # a page PDFium cannot load may still get its text from pdftotext
+                if with_text:
+                    self.ctx.warn(f"page {index + 1} could not be read by PDFium")
+                return survey, lines
+            width, height = raw.FPDF_GetPageWidthF(page), raw.FPDF_GetPageHeightF(page)
+            survey.device = _device_matrix(page, width, height)
+            _PageObjects(survey, max(width * height, 1.0)).visit_page(page)
+            self._annotations(page, survey)
             if with_text:
-                textpage = page.get_textpage()
-                try:
-                    lines = _textpage_lines(textpage, survey.device)
-                finally:
-                    textpage.close()
-        finally:
-            page.close()
+                with _raw_textpage(page) as textpage:
+                    lines = _textpage_lines(textpage, survey.device) if textpage is not None else []
         return survey, lines
 
     def _annotations(self, page: Any, survey: _Survey) -> None:
@@ -369,14 +362,16 @@ class _PdfReader:
     # --- text by PDFium -------------------------------------------------------------------
     # --- pdfplumber, where structure matters ------------------------------------------------
     def _plumber_page(self, index: int) -> Any:
+        """Page ``index`` opened by pdfplumber (pdfminer), or ``None`` when pdfminer cannot read the file."""
         if self._plumber is None and not self._plumber_failed:
             try:
                 import pdfplumber
 
                 self._plumber = pdfplumber.open(io.BytesIO(self.source.data), password=self.ctx.password or "")
-            except Exception as exc:  # pdfminer cannot parse what PDFium could: keep the plain text
+            except Exception as exc:  # pdfminer cannot parse what PDFium could: keep the first reading
                 self._plumber_failed = True
-                self.ctx.warn(f"layout analysis is not available for this PDF ({type(exc).__name__}); tables are read as text")
+                self.ctx.warn(f"page {index + 1} looks garbled (a font without a usable Unicode map) and could not be "
+                              f"read again with pdfminer ({type(exc).__name__})")
                 return None
         if self._plumber is None:
             return None
@@ -401,29 +396,27 @@ class _PdfReader:
             return []
         to_user = _invert(survey.device)
         found: list[tuple[_Box, list[list[str]]]] = []
-        page = self.doc[index]
-        textpage = page.get_textpage()
-        try:
+        with _raw_page(self.doc, index) as page, _raw_textpage(page) as textpage:
+            if textpage is None:
+                return []
             for cells in grids:
                 xs = sorted({cell[0] for cell in cells})
                 tops = sorted({cell[1] for cell in cells})
                 rows = [[""] * len(xs) for _ in tops]
                 for cell in cells:
-                    x0, y0, x1, y1 = _map_box(to_user, cell)
-                    text = textpage.get_text_bounded(left=x0, bottom=y0, right=x1, top=y1)
+                    text = _bounded_text(textpage, _map_box(to_user, cell))
                     rows[tops.index(cell[1])][xs.index(cell[0])] = _clean(join_lines(text.splitlines()))
                 rows = [row for row in rows if any(row)]
                 if len(rows) >= 2 and max(sum(1 for c in row if c) for row in rows) >= 2:
                     box = (min(c[0] for c in cells), min(c[1] for c in cells), max(c[2] for c in cells), max(c[3] for c in cells))
                     found.append((box, rows))
-        finally:
-            textpage.close()
-            page.close()
         return found
 
     def _fix_mojibake(self, index: int, blocks: list[list[Line]]) -> list[list[Line]]:
         # A broken map garbles a whole font, so the first lines of the page tell.
         text = "".join(ln.text for lines in blocks for ln in lines[:_MOJIBAKE_SAMPLE_LINES])[:_MOJIBAKE_SAMPLE_CHARS]
+        if not _rare_han().search(text):  # the usual case, decided in one scan
+            return blocks
         share, count = _common_share(text)
         if count < 2 or share >= MOJIBAKE_COMMON_SHARE:
             return blocks
@@ -477,22 +470,69 @@ class _PdfReader:
 _IDENTITY: _Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
 
 
-def _device_matrix(page: Any) -> _Matrix:
+def _device_matrix(page: Any, width: float, height: float) -> _Matrix:
     """The map from PDF user space onto the page as shown: points, origin top left, y down, rotation applied.
 
     These are the coordinates of ``pdftotext -bbox-layout`` and of pdfplumber, so rulings, PDFium
     characters and poppler words can be compared. PDFium's mapping is affine: three points give it.
+    ``width`` and ``height`` are the page's size as shown (PDFium's, rotation included).
     """
-    width, height = page.get_size()
     scale = 64  # PDFium returns whole device pixels: map onto a finer grid
     x, y = ctypes.c_int(), ctypes.c_int()
 
     def to_device(px: float, py: float) -> tuple[float, float]:
-        raw.FPDF_PageToDevice(page.raw, 0, 0, round(width * scale), round(height * scale), 0, px, py, x, y)
+        raw.FPDF_PageToDevice(page, 0, 0, round(width * scale), round(height * scale), 0, px, py, x, y)
         return x.value / scale, y.value / scale
 
     (ox, oy), (ax, ay), (bx, by) = to_device(0.0, 0.0), to_device(1000.0, 0.0), to_device(0.0, 1000.0)
     return ((ax - ox) / 1000, (ay - oy) / 1000, (bx - ox) / 1000, (by - oy) / 1000, ox, oy)
+
+
+@contextlib.contextmanager
+def _raw_page(doc: Any, index: int) -> Iterator[Any]:
+    """A PDFium page handle (``None`` if the page does not load), closed on exit.
+
+    Plain handles rather than pypdfium2's page objects: those register a finalizer each, a cost that
+    shows on the per-page survey of long documents.
+    """
+    page = raw.FPDF_LoadPage(doc.raw, index)
+    try:
+        yield page or None
+    finally:
+        if page:
+            raw.FPDF_ClosePage(page)
+
+
+@contextlib.contextmanager
+def _raw_textpage(page: Any) -> Iterator[Any]:
+    """PDFium's text page of a page handle (``None`` if there is none), closed on exit."""
+    textpage = raw.FPDFText_LoadPage(page) if page else None
+    try:
+        yield textpage or None
+    finally:
+        if textpage:
+            raw.FPDFText_ClosePage(textpage)
+
+
+def _utf16(buffer: Any, units: int) -> str:
+    return bytes(buffer)[: units * 2].decode("utf-16-le", errors="replace").rstrip("\x00")
+
+
+def _text_range(textpage: Any, count: int) -> str:
+    buffer = (ctypes.c_ushort * (count + 1))()
+    written = raw.FPDFText_GetText(textpage, 0, count, buffer)
+    return _utf16(buffer, max(written - 1, 0))
+
+
+def _bounded_text(textpage: Any, box: _Box) -> str:
+    """Text of the characters inside ``box`` (PDF user space: x0, y0, x1, y1)."""
+    left, bottom, right, top = box
+    units = raw.FPDFText_GetBoundedText(textpage, left, top, right, bottom, None, 0)
+    if units <= 0:
+        return ""
+    buffer = (ctypes.c_ushort * (units + 1))()
+    written = raw.FPDFText_GetBoundedText(textpage, left, top, right, bottom, buffer, units + 1)
+    return _utf16(buffer, written)
 
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
@@ -502,6 +542,23 @@ _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 def _common_han() -> re.Pattern[str]:
     """A character class of the common Chinese characters (GB2312 level 1, Big5 frequent ones)."""
     return re.compile("[" + "".join(sorted(_common_cjk())) + "]")
+
+
+@functools.cache
+def _rare_han() -> re.Pattern[str]:
+    """A character class of the Chinese characters that are not common ones, as ranges."""
+    common = _common_cjk()
+    ranges: list[str] = []
+    for first, last in ((0x3400, 0x4DBF), (0x4E00, 0x9FFF)):
+        start = None
+        for code in range(first, last + 2):
+            rare = code <= last and chr(code) not in common
+            if rare and start is None:
+                start = code
+            elif not rare and start is not None:
+                ranges.append(f"{chr(start)}-{chr(code - 1)}")
+                start = None
+    return re.compile("[" + "".join(ranges) + "]")
 
 
 def _common_share(text: str) -> tuple[float, int]:
@@ -770,8 +827,10 @@ class _Poppler:
                     stream.close()
 
 
+# Words first (the most frequent tag); their y coordinates are never needed.
 _BBOX_TAG = re.compile(
-    r'<(word|line|block) xMin="([^"]*)" yMin="([^"]*)" xMax="([^"]*)" yMax="([^"]*)">([^<]*)|<(page) '
+    r'<(?:word xMin="([^"]*)" yMin="[^"]*" xMax="([^"]*)" yMax="[^"]*">([^<]*)'
+    r'|(line|block) xMin="([^"]*)" yMin="([^"]*)" xMax="([^"]*)" yMax="([^"]*)">|(page) )'
 )
 
 
@@ -790,9 +849,9 @@ def _parse_bbox(xml: str) -> Iterator[list[list[Line]]]:
                 block.append(Line(text, x0, top, x1, bottom))
         words.clear()
 
-    for tag, x_min, y_min, x_max, y_max, text, page_tag in _BBOX_TAG.findall(xml):
-        if tag == "word":
-            words.append((x_min, x_max, html.unescape(text) if "&" in text else text))
+    for word_x0, word_x1, text, tag, x_min, y_min, x_max, y_max, page_tag in _BBOX_TAG.findall(xml):
+        if word_x0:
+            words.append((word_x0, word_x1, html.unescape(text) if "&" in text else text))
             continue
         finish_line()
         if tag == "line":
@@ -828,10 +887,10 @@ def _join_words(words: list[tuple[str, str, str]], em: float) -> str:
 
 def _textpage_lines(textpage: Any, device: _Matrix) -> list[Line]:
     """Lines of a PDFium text page with boxes, from the boxes of each line's first and last characters."""
-    count = textpage.count_chars()
+    count = raw.FPDFText_CountChars(textpage)
     if count <= 0:
         return []
-    text = textpage.get_text_range(0, count)
+    text = _text_range(textpage, count)
     lines: list[Line] = []
     drift = 0  # PDFium's text can differ from its character list by a few generated characters
 
@@ -840,7 +899,7 @@ def _textpage_lines(textpage: Any, device: _Matrix) -> list[Line]:
         guess = offset + drift
         for delta in (0, -1, 1, -2, 2, -3, 3, -4, 4, -6, 6, -8, 8, -12, 12, -16, 16):
             i = guess + delta
-            if 0 <= i < count and raw.FPDFText_GetUnicode(textpage.raw, i) == ord(char):
+            if 0 <= i < count and raw.FPDFText_GetUnicode(textpage, i) == ord(char):
                 drift = i - offset
                 return i
         return None
@@ -868,13 +927,12 @@ def _textpage_lines(textpage: Any, device: _Matrix) -> list[Line]:
 
 def _line_box(textpage: Any, first: int | None, last: int | None, device: _Matrix) -> tuple[float, float, float, float] | None:
     boxes = []
+    rect = raw.FS_RECTF()
     for index in (first, last):
-        if index is None:
+        if index is None or not raw.FPDFText_GetLooseCharBox(textpage, index, rect):
             continue
-        with contextlib.suppress(Exception):
-            left, bottom, right, top = textpage.get_charbox(index, loose=True)
-            if right > left or top > bottom:
-                boxes.append(_map_box(device, (left, bottom, right, top)))
+        if rect.right > rect.left or rect.top > rect.bottom:
+            boxes.append(_map_box(device, (rect.left, rect.bottom, rect.right, rect.top)))
     if not boxes:
         return None
     return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
