@@ -29,6 +29,7 @@ pdfplumber with paragraphs, tables and scans handled. The design:
 * A page with no text but images, or very little text and a large image, is a scan: OCR when the
   ``ocr`` extra is installed and ``settings.ocr`` is on, up to ``settings.ocr_max_pages`` pages (3-7 s a
   page); otherwise one warning naming the pages and how to enable OCR.
+* Document info and XMP metadata (every language of a title, every author) become ``metadata`` blocks.
 * Annotations: comments become blocks flagged ``comment``, form field values plain blocks (both only
   when the page text does not already show them); files attached to annotations and embedded files go
   through :meth:`Context.extract_child`.
@@ -262,14 +263,15 @@ class _PdfReader:
 
     # --- document-level parts ------------------------------------------------------------------
     def _metadata(self) -> Iterator[Block]:
+        """Title, subject, keywords and authors from the Info dictionary and from XMP packets."""
         try:
             info = self.doc.get_metadata_dict(skip_empty=True)
         except Exception:  # a damaged Info dictionary only loses the metadata
             log.debug("unreadable PDF document info in %s", self.source.name, exc_info=True)
-            return
+            info = {}
+        values = [_clean(str(info.get(key, ""))) for key in METADATA_FIELDS] + _xmp_values(self.source.data)
         location = Location(part="metadata")
-        for key in METADATA_FIELDS:
-            value = _clean(str(info.get(key, "")))
+        for value in dict.fromkeys(values):
             if value and value.strip("()").lower() not in _PLACEHOLDERS:
                 yield Block(text=value, location=location, kind="metadata")
 
@@ -567,6 +569,40 @@ def _common_share(text: str) -> tuple[float, int]:
     if not count:
         return 0.0, 0
     return _common_han().subn("", text)[1] / count, count
+
+
+_XMP_PACKET = re.compile(rb"<x:xmpmeta\b.*?</x:xmpmeta>", re.DOTALL)
+_XMP_FIELDS = ("title", "creator", "subject", "description")  # Dublin Core, as XMP writes the document info
+_DC = "{http://purl.org/dc/elements/1.1/}"
+_PDF_NS = "{http://ns.adobe.com/pdf/1.3/}"
+_RDF_LI = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}li"
+
+
+def _xmp_values(data: bytes) -> list[str]:
+    """Titles (every language), authors, subjects, descriptions and keywords of the XMP metadata.
+
+    XMP packets are written uncompressed so that tools can find them in the bytes; incremental updates
+    leave older packets behind, and those are read too (an earlier title can matter).
+    """
+    if b"<x:xmpmeta" not in data:
+        return []
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, recover=True, huge_tree=False)
+    values: list[str] = []
+    for match in list(_XMP_PACKET.finditer(data))[:16]:
+        try:
+            root = etree.fromstring(match.group(0)[:1 << 20], parser)
+        except etree.XMLSyntaxError:
+            continue
+        if root is None:
+            continue
+        for name in _XMP_FIELDS:
+            for element in root.iter(_DC + name):
+                values += [li.text for li in element.iter(_RDF_LI) if li.text] or ([element.text] if element.text else [])
+        values += [element.text for element in root.iter(_PDF_NS + "Keywords") if element.text]
+        values += [element.get(_PDF_NS + "Keywords", "") for element in root.iter() if element.get(_PDF_NS + "Keywords")]
+    return [_clean(value) for value in values]
 
 
 def _decrypted_embedded_files(data: bytes, password: str) -> list[tuple[str, bytes]] | None:
@@ -876,10 +912,17 @@ def _join_words(words: list[tuple[str, str, str]], em: float) -> str:
     """Words of a line: a space where poppler saw one, none where it split a word at a font change.
 
     ``em`` is the line's size across its direction; words of vertical lines overlap in x and keep spaces.
+    Letter-spaced text ("H e r e  i s") comes as one-letter words: there only the wider gaps are spaces.
     """
+    gaps = [float(start) - float(prev_end) for (_, prev_end, _), (start, _, _) in zip(words, words[1:], strict=False)]
+    space = 0.1 * em
+    if len(words) >= 6 and sum(len(text) == 1 and text.isalpha() for _, _, text in words) >= 0.7 * len(words):
+        median = sorted(gaps)[len(gaps) // 2]
+        if 0.05 * em <= median < 0.2 * em and max(gaps) > 2.5 * median:  # letter gaps, and wider word gaps
+            space = max(space, 1.8 * median)
     parts = [words[0][2]]
-    for (_, prev_end, _), (start, _, text) in zip(words, words[1:], strict=False):
-        if not -0.5 * em < float(start) - float(prev_end) < 0.1 * em:
+    for gap, (_, _, text) in zip(gaps, words[1:], strict=False):
+        if not -0.5 * em < gap < space:
             parts.append(" ")
         parts.append(text)
     return _clean("".join(parts))
