@@ -1,9 +1,10 @@
 """PDF: text through poppler's ``pdftotext`` or PDFium, ruled tables, metadata, attachments, OCR of scans.
 
 The engines were chosen by measurement (``bench/extract.py``: a 200-page zh/en PDF in a non-embedded CID
-font, 2 cores, every row measured in the same run). Raw text: ``pdftotext`` about 100x pdfplumber's
-``extract_text()``, pypdfium2 about 40x, with the same Chinese text. As shipped Midian runs 20-35x
-pdfplumber with paragraphs, tables and scans handled. The design:
+font, 2 cores, every row measured in the same run). Raw text: ``pdftotext`` about 60-100x pdfplumber's
+``extract_text()``, pypdfium2 about 40-50x, with the same Chinese text. As shipped, with paragraphs,
+tables, metadata and scan detection, Midian runs at 16-28x pdfplumber across runs on a shared 2-core
+machine (wall clock and CPU time). The design:
 
 * PDFium (pypdfium2) opens every PDF: it decides encrypted / corrupt, counts pages, reads the document
   info, attachments and annotations, and surveys each page's objects for rulings and images (about
