@@ -8,7 +8,10 @@ The walk streams (:mod:`scanner.inputs`); each file is looked up in the state da
 - same size, different mtime (touched, copied back, restored from backup): the worker hashes the
   file first and scans it only if its SHA-256 differs from the recorded one; **touched but
   identical** files keep their result (the new mtime is recorded, ``scan_count`` does not move);
-- anything else (new file, other size, other fingerprint, ``--rescan``): scanned.
+- anything else (new file, other size, other fingerprint, ``--rescan``): scanned. So is a file whose
+  last result has status ``error`` (unreadable, or its worker crashed: often transient); other
+  statuses (``encrypted``, ``corrupt``, ``timeout``, ...) are kept until the file changes or
+  ``--rescan``.
 
 Results are committed to the database as they complete (completion order), and written to the
 output in input order through a bounded reordering window, so the output is the same complete,
@@ -40,6 +43,7 @@ from .state import Fingerprint, StateDB, path_key
 log = logging.getLogger(__name__)
 
 WINDOW = 4096  # files walked ahead of the oldest one still being scanned
+RETRY = ("error",)  # stored statuses scanned again even when the file did not change
 
 
 @dataclass
@@ -116,14 +120,18 @@ class BatchRun:
             log.warning("resuming an interrupted scan: %d result(s) already recorded are kept", self.stats.resumed)
         self._run_id = self.state.begin_run(paths, self.fingerprint, self.engine_name, self.rescan)
         roots = []
-        with self._stack:
-            for raw in paths:
-                if raw != STDIN:
-                    roots.append(path_key(raw))
-                for item in iter_inputs([raw]):
-                    self._add(self._classify(item))
-            while self._window:
-                self._pump(block=True)
+        try:
+            with self._stack:
+                for raw in paths:
+                    if raw != STDIN:
+                        roots.append(path_key(raw))
+                    for item in iter_inputs([raw]):
+                        self._add(self._classify(item))
+                while self._window:
+                    self._pump(block=True)
+        except BaseException:  # Ctrl-C or a failure: what was recorded stays, the next run resumes
+            self.state.finish_run(self._run_id, self.stats.as_dict(), status="interrupted")
+            raise
         self.stats.removed = self.state.mark_removed(roots, self._run_id)
         self.state.finish_run(self._run_id, self.stats.as_dict())
         return self.stats
@@ -144,8 +152,8 @@ class BatchRun:
             pass  # the scan reports why; without a size the file is scanned again next time
         stored = None if self.rescan else self.state.lookup(key)
         unless = None
-        if stored is not None and stored.fingerprint == self.fingerprint.digest and slot.size is not None \
-                and stored.size == slot.size:
+        if stored is not None and stored.fingerprint == self.fingerprint.digest and stored.status not in RETRY \
+                and slot.size is not None and stored.size == slot.size:
             if stored.mtime_ns == slot.mtime_ns:
                 slot.reuse = True
                 return slot

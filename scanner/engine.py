@@ -389,6 +389,8 @@ class DaskEngine:
             from .errors import UsageError
 
             raise UsageError("--engine dask needs the dask extra: pip install 'midian[dask]'") from exc
+        if not log.isEnabledFor(logging.INFO):  # distributed logs every worker event at INFO; keep stderr for Midian
+            logging.getLogger("distributed").setLevel(logging.WARNING)
         with contextlib.ExitStack() as stack:
             if self.scheduler:
                 client = stack.enter_context(Client(self.scheduler))

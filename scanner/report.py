@@ -8,6 +8,7 @@ context with the evidence beside it.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import heapq
 import html
@@ -425,8 +426,8 @@ class HtmlReport:
             "<p class='legend'>level<span class='key high'></span>high<span class='key medium'></span>medium"
             "<span class='key low'></span>low</p>",
             _bars(self.by_category, lambda c: f"{c} {CHINESE_NAMES.get(c, '')}"),
-            "</div><div><h2>Confidential files by folder</h2><p class='legend'>&nbsp;</p>",
-            _bars(self.by_folder),
+            "</div><div><h2>Confidential files by folder</h2>",
+            *self._folder_chart(),
             "</div></section>",
             *self._files_table(anchor_by_path),
             *self._unreadable_table(),
@@ -435,6 +436,17 @@ class HtmlReport:
             "</main></body></html>\n",
         ]
         return "\n".join(parts)
+
+    def _folder_chart(self) -> list[str]:
+        """Folders relative to the deepest one they share, which is named once above the bars."""
+        common = ""
+        if len(self.by_folder) > 1:
+            with contextlib.suppress(ValueError):  # absolute and relative paths mixed: keep them whole
+                common = os.path.commonpath(list(self.by_folder))
+        if not common or common in (os.sep, "."):
+            return ["<p class='legend'>&nbsp;</p>", _bars(self.by_folder)]
+        relative = {os.path.relpath(folder, common): levels for folder, levels in self.by_folder.items()}
+        return [f"<p class='legend' id='folder-root'>under {_esc(common)}</p>", _bars(relative)]
 
     def _summary(self) -> list[str]:
         v = self.verdicts

@@ -119,6 +119,7 @@ class Stored:
     mtime_ns: int | None
     sha256: str | None
     fingerprint: str
+    status: str
     removed: bool
 
 
@@ -248,9 +249,9 @@ class StateDB:
 
     # --- files -------------------------------------------------------------------------------
     def lookup(self, key: bytes) -> Stored | None:
-        row = self.db.execute("SELECT size, mtime_ns, sha256, fingerprint, removed_at FROM files WHERE path=?",
+        row = self.db.execute("SELECT size, mtime_ns, sha256, fingerprint, status, removed_at FROM files WHERE path=?",
                               (key,)).fetchone()
-        return None if row is None else Stored(row[0], row[1], row[2], row[3], row[4] is not None)
+        return None if row is None else Stored(row[0], row[1], row[2], row[3], row[4], row[5] is not None)
 
     def stored_result(self, key: bytes) -> ScanResult:
         row = self.db.execute("SELECT result FROM files WHERE path=?", (key,)).fetchone()

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Hashable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ from scanner.data import ScanResult
 from scanner.engine import InlineEngine, ScanJob, ScannerConfig, ordered
 from scanner.progress import Progress
 from scanner.settings import Settings
-from scanner.state import Fingerprint, StateDB
+from scanner.state import Fingerprint, StateDB, path_key
 
 SECRET = ("机密 内部资料 注意保密\n"
           "B线HX-220外壳缩痕问题：注射压力分四段调整为 88/76/64/40 MPa，保压 6.5 s，模温前模 65 ℃、后模 58 ℃。\n"
@@ -147,6 +148,19 @@ def test_incremental_rescans_only_what_changed(tmp_path: Path, config: ScannerCo
         _, stats = batch(db, engine, [str(tree)], fingerprint=Fingerprint("0.1.0", "model", "other policy"), rescan=True)
         assert stats["scanned"] == 5
         assert [r["status"] for r in db.runs()] == ["done"] * 5
+
+
+def test_errors_are_retried_other_statuses_kept(tmp_path: Path, config: ScannerConfig) -> None:
+    tree = make_tree(tmp_path / "t", {"a.txt": PUBLIC, "b.txt": PUBLIC})
+    with StateDB(tmp_path / "s.db") as db:
+        first, _ = batch(db, InlineEngine(config), [str(tree)])
+        run = db.runs()[-1]["id"]
+        for r, status in zip(first, ("error", "corrupt"), strict=True):  # as if these had failed last time
+            st = os.stat(r.path)
+            db.record(path_key(r.path), replace(r, status=status, verdict="unknown"), st.st_size, st.st_mtime_ns, run, FP)
+        second, stats = batch(db, InlineEngine(config), [str(tree)])
+    assert (stats["scanned"], stats["reused"]) == (1, 1)
+    assert [r.status for r in second] == ["ok", "corrupt"]
 
 
 def test_bounded_window_keeps_order(tmp_path: Path, config: ScannerConfig) -> None:
