@@ -35,7 +35,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .data import ScanResult
-from .engine import UNCHANGED, EngineSession, ScanJob
+from .engine import UNCHANGED, Engine, EngineSession, ScanJob
 from .inputs import STDIN, InputFile, iter_inputs
 from .progress import Progress
 from .state import Fingerprint, StateDB, path_key
@@ -90,9 +90,10 @@ class BatchRun:
         progress: counts and prints progress (optional).
         engine_name: recorded in the run's row.
         window: bound on files between the oldest in flight and the newest walked.
+        stdin: where ``-`` is read from (default: standard input).
     """
 
-    def __init__(self, state: StateDB, engine: Any, fingerprint: Fingerprint, emit: Callable[[ScanResult], None], *,
+    def __init__(self, state: StateDB, engine: Engine, fingerprint: Fingerprint, emit: Callable[[ScanResult], None], *,
                  rescan: bool = False, password: str | None = None, progress: Progress | None = None,
                  engine_name: str = "local", window: int = WINDOW, stdin: Any = None) -> None:
         self.state = state

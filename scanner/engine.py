@@ -31,6 +31,10 @@ from .settings import Settings
 
 log = logging.getLogger(__name__)
 
+# scanner.model.DEFAULT_MODEL_DIR, without importing the model runtime (numpy, spaCy) into a parent
+# that may have nothing to scan (tests/test_batch.py checks that both agree)
+SHIPPED_MODEL_DIR = Path(__file__).resolve().parent.parent / "models"
+
 # Status of the internal result for a job whose file still has ``unless_sha256``: the batch runner
 # replaces it with the stored result, so it never reaches a report.
 UNCHANGED = "unchanged"
@@ -58,9 +62,7 @@ class ScannerConfig:
 
     def model_version(self) -> str:
         """The version in the model's manifest, read without loading the model (the parent stays light)."""
-        from .model import default_model_dir
-
-        directory = Path(self.model_dir or self.settings.model_dir or default_model_dir())
+        directory = Path(self.model_dir or self.settings.model_dir or SHIPPED_MODEL_DIR)
         try:
             manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -137,6 +139,14 @@ class EngineSession(Protocol):
 
     def completed(self, wait: bool) -> list[tuple[Hashable, ScanResult]]:
         """Results finished since the last call; with ``wait``, block until at least one (if any in flight)."""
+
+
+class Engine(Protocol):
+    """What every engine offers: ``run`` in input order, or an open session in completion order."""
+
+    def run(self, jobs: Iterable[ScanJob]) -> Iterator[ScanResult]: ...
+
+    def open(self) -> contextlib.AbstractContextManager[EngineSession]: ...
 
 
 def ordered(session: EngineSession, jobs: Iterable[ScanJob]) -> Iterator[ScanResult]:
@@ -315,7 +325,9 @@ def _dask_scan(job: ScanJob) -> ScanResult:
     """The Dask task: scan one job with this worker's scanner (see ``ScannerPlugin``)."""
     from distributed import get_worker
 
-    return get_worker().plugins[DASK_PLUGIN].scan(job)  # type: ignore[no-any-return]
+    plugin: Any = get_worker().plugins[DASK_PLUGIN]
+    result: ScanResult = plugin.scan(job)
+    return result
 
 
 class DaskSession:

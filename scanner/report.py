@@ -85,7 +85,7 @@ class CsvWriter(Writer):
 
     @staticmethod
     def rows(result: ScanResult) -> list[list[Any]]:
-        base = [result.path, result.sha256, result.status, result.verdict, f"{result.score:.4f}", result.level,
+        base: list[Any] = [result.path, result.sha256, result.status, result.verdict, f"{result.score:.4f}", result.level,
                 ";".join(result.categories)]
         error = f"{result.error['type']}: {result.error['message']}" if result.error else ""
         if not result.findings:

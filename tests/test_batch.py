@@ -63,6 +63,14 @@ def batch(db: StateDB, engine: object, paths: list[str], fingerprint: Fingerprin
     return out, stats.as_dict()
 
 
+def test_model_version_is_read_from_the_shipped_manifest_without_loading_it(config: ScannerConfig) -> None:
+    from scanner.engine import SHIPPED_MODEL_DIR
+    from scanner.model import DEFAULT_MODEL_DIR, Model
+
+    assert SHIPPED_MODEL_DIR == DEFAULT_MODEL_DIR
+    assert config.model_version() == Model(DEFAULT_MODEL_DIR).load().version
+
+
 # --- ordering and progress (no scanning) ---------------------------------------------------------
 
 class ReversingSession:
