@@ -3,8 +3,8 @@
 The bar shows files done out of the total, files/s and MB/s of the files actually scanned, the
 count re-used unchanged from a state database, and the time left. Without a terminal, one line
 every ``interval`` seconds (``MIDIAN_PROGRESS_INTERVAL_S``) keeps logs of long runs readable. The
-total may arrive late (:meth:`Progress.set_total`, from a background count of the tree) or never:
-then there is no ETA.
+total may arrive late (:meth:`Progress.set_total`, from a background count of the tree), be an
+estimate (the number of files the last incremental run found) or be unknown: then there is no ETA.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ class Progress:
     def __init__(self, total: int | None = None, stream: IO[str] | None = None, interval: float = 10.0,
                  enabled: bool = True, clock: Callable[[], float] = time.monotonic) -> None:
         self.total = total
+        self.estimated = False
         self.stream = stream or sys.stderr
         self.interval = interval
         self.enabled = enabled
@@ -64,9 +65,12 @@ class Progress:
             self._task = self._bar.add_task("scan", total=total, rate="")
             self._bar.start()
 
-    def set_total(self, total: int) -> None:
-        """The number of files, once a background count knows it."""
+    def set_total(self, total: int, estimated: bool = False) -> None:
+        """The number of files, once a background count knows it, or an estimate (the last run's)."""
+        if estimated and self.total is not None and not self.estimated:
+            return  # a real count arrived first
         self.total = total
+        self.estimated = estimated
         if self._bar is not None:
             self._bar.update(self._task, total=total)
 
@@ -115,7 +119,8 @@ class Progress:
         return max(self.total - self.done, 0) * elapsed / self.done
 
     def line(self) -> str:
-        text = f"{self.done}{'/' + str(self.total) if self.total else ''} files, {self._rate()}"
+        total = f"/{'~' if self.estimated else ''}{self.total}" if self.total else ""
+        text = f"{self.done}{total} files, {self._rate()}"
         eta = self.eta()
         if eta is not None:
             text += f", ETA {_duration(eta)}"

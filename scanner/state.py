@@ -93,6 +93,14 @@ def path_key(path: str) -> bytes:
     return os.fsencode(os.path.abspath(path))
 
 
+_UNDER = "(path=? OR (path>=? AND path<?))"  # the root itself, or any key below it (uses the path index)
+
+
+def _under(root: bytes) -> tuple[bytes, bytes, bytes]:
+    prefix = root if root.endswith(os.sep.encode()) else root + os.sep.encode()
+    return root, prefix, prefix[:-1] + bytes([prefix[-1] + 1])  # keys starting with prefix sort in [prefix, upper)
+
+
 @dataclass(frozen=True)
 class Fingerprint:
     """What produced a result; a stored result is reused only under the same fingerprint."""
@@ -297,14 +305,17 @@ class StateDB:
         self._begin()
         stamp, count = now(), 0
         for root in roots:
-            prefix = root if root.endswith(os.sep.encode()) else root + os.sep.encode()
-            upper = prefix[:-1] + bytes([prefix[-1] + 1])  # every key starting with prefix sorts below
             cur = self.db.execute(
-                "UPDATE files SET removed_at=? WHERE removed_at IS NULL AND seen_run<? AND (path=? OR (path>=? AND path<?))",
-                (stamp, run_id, root, prefix, upper))
+                f"UPDATE files SET removed_at=? WHERE removed_at IS NULL AND seen_run<? AND {_UNDER}",
+                (stamp, run_id, *_under(root)))
             count += cur.rowcount
         self.commit()
         return count
+
+    def count_under(self, roots: list[bytes]) -> int:
+        """Files recorded under ``roots`` and not removed: what the last run found there (an estimate)."""
+        return sum(int(self.db.execute(f"SELECT COUNT(*) FROM files WHERE removed_at IS NULL AND {_UNDER}",
+                                       _under(root)).fetchone()[0]) for root in roots)
 
     def scan_counts(self) -> dict[str, int]:
         """Recorded results per file (display path): 1 for a file scanned once."""

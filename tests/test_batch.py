@@ -120,6 +120,15 @@ def test_progress_lines_have_rates_and_eta() -> None:
     assert "done: 3 files" in stream.getvalue().splitlines()[-1]
 
 
+def test_progress_estimate_gives_way_to_a_real_count() -> None:
+    progress = Progress(stream=io.StringIO(), enabled=False)
+    progress.set_total(100, estimated=True)
+    assert "/~100 files" in progress.line()
+    progress.set_total(120)
+    progress.set_total(100, estimated=True)  # too late: the count is known
+    assert "/120 files" in progress.line()
+
+
 # --- incremental runs (in this process) ----------------------------------------------------------
 
 def test_incremental_rescans_only_what_changed(tmp_path: Path, config: ScannerConfig) -> None:

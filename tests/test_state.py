@@ -77,6 +77,7 @@ def test_mark_removed_is_scoped_to_the_roots_walked(tmp_path: Path, root: str, g
         for name in names:
             db.record(path_key(str(tmp_path / name)), result(name), 1, 1, first, FP)
         second = db.begin_run([root], FP, "local", rescan=False)
+        assert db.count_under([path_key(str(tmp_path / root))]) == len(gone)  # what a progress estimate uses
         assert db.mark_removed([path_key(str(tmp_path / root))], second) == len(gone)
         removed = {r.result.path for r in db.rows() if r.removed_at}
         assert removed == set(gone)

@@ -123,10 +123,14 @@ def run(args: argparse.Namespace) -> int:
 def _run_with_state(args: argparse.Namespace, config: ScannerConfig, engine_name: str, engine: Any, fmt: str,
                     progress: Progress) -> int:
     from ..batch import BatchRun
-    from ..state import Fingerprint, StateDB
+    from ..state import Fingerprint, StateDB, path_key
 
     fingerprint = Fingerprint.current(config.model_version(), load_policy(args.policy).fingerprint())
     with StateDB(args.state) as state, open_output(args.output) as out:  # the lock first: never truncate for nothing
+        if progress.total is None:  # until a count is done (terminals), the last run's number is the best guess
+            known = state.count_under([path_key(p) for p in args.paths if p != "-"])
+            if known:
+                progress.set_total(known, estimated=True)
         writer = writer_for(fmt, out)
         writer.start()
         batch = BatchRun(state, engine, fingerprint, writer.write, rescan=args.rescan, password=args.password,
