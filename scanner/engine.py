@@ -149,25 +149,26 @@ class Engine(Protocol):
     def open(self) -> contextlib.AbstractContextManager[EngineSession]: ...
 
 
-def ordered(session: EngineSession, jobs: Iterable[ScanJob]) -> Iterator[ScanResult]:
+def ordered(session: EngineSession, jobs: Iterable[ScanJob], window: int = 1024) -> Iterator[ScanResult]:
     """Results of ``jobs`` in input order from a session that completes them in any order.
 
-    At most ``session.capacity`` jobs are in flight, so memory is bounded by the capacity whatever
-    the number of jobs (a slow file at the head holds back at most that many finished results).
+    At most ``session.capacity`` jobs are in flight and at most ``window`` are submitted but not yet
+    yielded: a slow file at the head holds back at most ``window`` finished results, so memory is
+    bounded whatever the number of jobs.
     """
-    window: deque[int] = deque()
+    pending: deque[int] = deque()
     done: dict[int, ScanResult] = {}
     for seq, job in enumerate(jobs):
         session.submit(job, seq)
-        window.append(seq)
-        while session.in_flight >= session.capacity:
+        pending.append(seq)
+        while session.in_flight >= session.capacity or len(pending) >= window:
             done.update(session.completed(wait=True))  # type: ignore[arg-type]
-            while window and window[0] in done:
-                yield done.pop(window.popleft())
-    while window:
+            while pending and pending[0] in done:
+                yield done.pop(pending.popleft())
+    while pending:
         done.update(session.completed(wait=True))  # type: ignore[arg-type]
-        while window and window[0] in done:
-            yield done.pop(window.popleft())
+        while pending and pending[0] in done:
+            yield done.pop(pending.popleft())
 
 
 class LocalSession:

@@ -104,6 +104,28 @@ def test_ordered_restores_input_order_with_bounded_flight() -> None:
     assert session.most_in_flight <= session.capacity
 
 
+class StuckHeadSession(ReversingSession):
+    """Completes everything at once except job 0, which finishes only when nothing else is left."""
+
+    capacity = 100
+
+    def completed(self, wait: bool) -> list[tuple[Hashable, ScanResult]]:
+        others = [(tag, job) for tag, job in self.jobs if tag != 0]
+        finished = others or self.jobs
+        self.jobs = [j for j in self.jobs if j not in finished]
+        return [(tag, ScanResult(path=job.display, sha256="")) for tag, job in finished]
+
+
+def test_ordered_bounds_results_held_back_by_a_slow_head() -> None:
+    session = StuckHeadSession()
+    submitted = []
+    jobs = (submitted.append(i) or ScanJob(path=f"{i}", display=f"{i}") for i in range(50))  # type: ignore[func-returns-value]
+    results = ordered(session, jobs, window=8)
+    assert next(results).path == "0"
+    assert len(submitted) <= 8  # the head was waited for once the window was full
+    assert [r.path for r in results] == [str(i) for i in range(1, 50)]
+
+
 def test_progress_lines_have_rates_and_eta() -> None:
     now = [0.0]
     stream = io.StringIO()
