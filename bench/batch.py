@@ -9,7 +9,9 @@ PDFs from reportlab with a CJK font, and a share of corrupt files — then, all 
 4. again after editing 1% of the files: time and files rescanned;
 
 sampling the whole process tree's memory (psutil, every 0.2 s: sum of RSS, and of PSS, which counts
-pages shared by forked workers once). Timings are wall-clock of the command, start-up included.
+pages shared by forked workers once). Timings are wall-clock of the command, start-up included; CPU
+seconds of the whole tree (getrusage of reaped children) show the work done when other processes
+share the machine.
 
     python bench/batch.py [--files 10000] [--out bench/out/batch]
 """
@@ -21,6 +23,7 @@ import io
 import json
 import os
 import random
+import resource
 import shutil
 import sqlite3
 import subprocess
@@ -220,19 +223,22 @@ class TreeMemory:
 def scan(tree: Path, db: Path, workers: int, label: str, *extra: str) -> dict[str, float]:
     cmd = [sys.executable, "-m", "scanner", "scan", str(tree), "--state", str(db), "--workers", str(workers),
            "--no-registry", "--format", "jsonl", "--output", os.devnull, *extra]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=REPO, stderr=subprocess.PIPE, text=True)
     memory = TreeMemory(proc.pid)
     _, err = proc.communicate()
     elapsed = time.perf_counter() - started
     memory.stop()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # every descendant, reaped by its parent
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if proc.returncode not in (0, 1, 3):
         raise SystemExit(f"{label}: midian scan failed ({proc.returncode}):\n{err}")
     summary = next((line for line in err.splitlines() if line.startswith(f"midian: state {db}")), "")
-    print(f"  {label:<34} {elapsed:8.1f} s   peak RSS {memory.peak_rss / 2**20:7.0f} MiB "
-          f"(PSS {memory.peak_pss / 2**20:6.0f} MiB, {memory.peak_processes} processes)")
+    print(f"  {label:<34} {elapsed:8.1f} s  CPU {cpu:7.1f} s   peak RSS {memory.peak_rss / 2**20:5.0f} MiB "
+          f"(PSS {memory.peak_pss / 2**20:4.0f} MiB, {memory.peak_processes} processes)")
     print(f"  {'':<34} {summary.removeprefix(f'midian: state {db}: ')}")
-    return {"elapsed": elapsed, "rss": memory.peak_rss, "pss": memory.peak_pss}
+    return {"elapsed": elapsed, "cpu": cpu, "rss": memory.peak_rss, "pss": memory.peak_pss}
 
 
 def statuses(db: Path) -> dict[str, dict[str, int]]:
@@ -290,8 +296,10 @@ def main() -> None:
     print("\nresults by kind (status, or verdict when ok):")
     for kind, counts in statuses(args.out / "state-2.db").items():
         print(f"  {kind:<8} {counts}")
-    print(f"\nfiles/s, 1 worker:   {n / one['elapsed']:8.1f}")
-    print(f"files/s, 2 workers:  {n / two['elapsed']:8.1f}   (speed-up {one['elapsed'] / two['elapsed']:.2f}x)")
+    print(f"\nfiles/s, 1 worker:   {n / one['elapsed']:8.1f}   ({n / one['cpu']:.1f} files per CPU second)")
+    print(f"files/s, 2 workers:  {n / two['elapsed']:8.1f}   ({n / two['cpu']:.1f} files per CPU second; "
+          f"speed-up {one['elapsed'] / two['elapsed']:.2f}x)")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} core(s) (other work shares the CPUs)")
     ratio = again["elapsed"] / two["elapsed"]
     print(f"incremental run / first run: {ratio:.4f}   (target <= 0.05: {'met' if ratio <= 0.05 else 'NOT met'})")
     print(f"after editing {edited} files: {changed['elapsed']:.1f} s ({changed['elapsed'] / two['elapsed']:.3f} of the first run)")

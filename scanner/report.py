@@ -8,7 +8,6 @@ context with the evidence beside it.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import heapq
 import html
@@ -339,6 +338,19 @@ class _Listed:
                    r.error["message"] if r.error else "", len(r.findings), scanned_at, removed_at)
 
 
+def _riskiest_first(row: _Listed) -> tuple[Any, ...]:
+    return (*(-x for x in row.risk), row.path)
+
+
+def _common_folder(folders: Iterable[str]) -> str:
+    """The deepest folder that holds all of ``folders``, or "" when there is none worth naming."""
+    try:
+        common = os.path.commonpath(list(folders))
+    except ValueError:  # absolute and relative paths mixed, or nothing at all
+        return ""
+    return "" if common in ("", os.sep, ".") else common
+
+
 class HtmlReport:
     """The self-contained HTML report, built from results fed one at a time.
 
@@ -439,11 +451,8 @@ class HtmlReport:
 
     def _folder_chart(self) -> list[str]:
         """Folders relative to the deepest one they share, which is named once above the bars."""
-        common = ""
-        if len(self.by_folder) > 1:
-            with contextlib.suppress(ValueError):  # absolute and relative paths mixed: keep them whole
-                common = os.path.commonpath(list(self.by_folder))
-        if not common or common in (os.sep, "."):
+        common = _common_folder(self.by_folder) if len(self.by_folder) > 1 else ""
+        if not common:
             return ["<p class='legend'>&nbsp;</p>", _bars(self.by_folder)]
         relative = {os.path.relpath(folder, common): levels for folder, levels in self.by_folder.items()}
         return [f"<p class='legend' id='folder-root'>under {_esc(common)}</p>", _bars(relative)]
@@ -473,14 +482,18 @@ class HtmlReport:
         out = ["<section id='files'><h2>Flagged files, riskiest first</h2>"]
         if not self.confidential:
             out.append("<p class='note'>no file was judged confidential</p>")
-        rows = sorted(self.confidential, key=lambda r: (r.risk, r.path), reverse=True)
-        public = sorted(self.public, key=lambda r: (-r.score, r.path))
+        rows = sorted(self.confidential, key=_riskiest_first)
         listed_public = self.verdicts.get("public", 0) <= self.list_limit
-        if rows or (listed_public and public):
+        if listed_public:
+            rows += sorted(self.public, key=lambda r: (-r.score, r.path))
+        common = _common_folder(os.path.dirname(r.path) for r in rows) if len(rows) > 1 else ""
+        if common:
+            out.append(f"<p class='note' id='file-root'>paths under {_esc(common)}</p>")
+        if rows:
             out.append("<table id='file-table'><tr><th>file</th><th>verdict</th><th>level</th><th>score</th>"
                        "<th>passages</th><th>categories</th></tr>")
-            for r in rows + (public if listed_public else []):
-                name = _esc(r.path)
+            for r in rows:
+                name = _esc(os.path.relpath(r.path, common) if common else r.path)
                 if r.path in anchor_by_path:
                     name = f"<a href='#{anchor_by_path[r.path]}'>{name}</a>"
                 out.append(f"<tr><td class='path'>{name}</td><td class='{_esc(r.verdict)}'>{_esc(r.verdict)}</td>"
@@ -540,7 +553,7 @@ class HtmlReport:
         out = ["<section id='removed'><h2>Files removed since they were scanned</h2>",
                "<p class='note'>Their last results, kept in the state database; not counted in the totals above.</p>",
                "<table><tr><th>file</th><th>last verdict</th><th>level</th><th>scanned</th><th>gone since</th></tr>"]
-        for r in sorted(self.removed, key=lambda r: (r.risk, r.path), reverse=True):
+        for r in sorted(self.removed, key=_riskiest_first):
             out.append(f"<tr><td class='path'>{_esc(r.path)} <span class='badge removed'>removed</span></td>"
                        f"<td class='{_esc(r.verdict)}'>{_esc(r.verdict)}</td><td><span class='badge {_esc(r.level)}'>{_esc(r.level)}</span></td>"
                        f"<td>{_esc(r.scanned_at or '')}</td><td>{_esc(r.removed_at or '')}</td></tr>")

@@ -49,7 +49,8 @@ def test_totals_order_and_highlighting() -> None:
     doc = lxml.html.fromstring(page)
     assert totals(doc) == {"total-files": 5, "total-confidential": 2, "total-public": 2, "total-unknown": 1, "total-findings": 2}
     table = [row.find("td").text_content() for row in doc.get_element_by_id("file-table").findall("tr")[1:]]
-    assert table[:2] == ["share/sales/报价单.xlsx", "share/hr/salaries.xlsx"]  # riskiest first
+    assert table[:2] == ["sales/报价单.xlsx", "hr/salaries.xlsx"]  # riskiest first, under the folder they share
+    assert doc.get_element_by_id("file-root").text_content() == "paths under share"
     marks = [m.text_content() for m in doc.iter("mark")]
     assert "最低放到8,650" in marks  # the evidence span, highlighted inside its passage
     assert "sheet:报价 · cell C7" in page and "public_context" in page
