@@ -25,7 +25,7 @@ from .data import Finding
 from .segmentation import Passage
 from .taxonomy import SUBSTANTIVE
 
-FEATURE_VERSION = "midian-features/1"
+FEATURE_VERSION = "midian-features/2"
 
 _CJK_CHAR = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
@@ -178,3 +178,29 @@ def document_features(
     x[9] = max((e.weight for fs in signals for f in fs for e in f.evidence if e.kind == "pattern" and f.category in SUBSTANTIVE), default=0.0)
     x[10] = registry
     return x
+
+
+# --- passage context (input of the context model) ---------------------------------------------
+
+CONTEXT_BLOCKS = ("own_log", "previous", "next", "document_mean", "document_max")
+
+
+def context_features(probabilities: np.ndarray) -> np.ndarray:
+    """What a passage's neighbours and its document say about it.
+
+    ``probabilities`` are the passage classifier's ``[n, K]`` outputs for ONE document's passages in
+    order; the result is ``[n, 5K]``: the passage's own log-probabilities, the previous and next
+    passage's probabilities, and the document's mean and maximum. A salary row that says only
+    "孙浩 26500 29800" is read together with the rows around it.
+    """
+    p = np.asarray(probabilities, dtype=np.float32)
+    n, k = p.shape
+    out = np.zeros((n, 5 * k), dtype=np.float32)
+    if n == 0:
+        return out
+    out[:, :k] = np.log(np.clip(p, 1e-6, 1.0))
+    out[1:, k : 2 * k] = p[:-1]
+    out[:-1, 2 * k : 3 * k] = p[1:]
+    out[:, 3 * k : 4 * k] = p.mean(axis=0)
+    out[:, 4 * k :] = p.max(axis=0)
+    return out

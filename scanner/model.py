@@ -3,9 +3,12 @@
 A model directory holds ``manifest.json`` and the ONNX files it lists:
 
 - ``passage.onnx``: inputs ``text`` (string ``[N, 1]``, see :func:`scanner.features.text_features`)
-  and ``features`` (float ``[N, F]``); output ``probabilities`` ``[N, len(labels)]``;
-- ``document.onnx``: input ``features`` (float ``[D, len(DOCUMENT_FEATURES)]``); output
-  ``probabilities`` ``[D, 2]`` (public, confidential).
+  and ``features`` (float ``[N, F]``); outputs ``probabilities`` ``[N, len(labels)]`` and the
+  passages' normalised TF-IDF rows;
+- ``context.onnx``: input ``context`` (:func:`scanner.features.context_features` of one document's
+  passage probabilities); output the revised ``probabilities``;
+- ``document.onnx``: inputs ``features`` (``[D, len(DOCUMENT_FEATURES)]``) and ``tfidf_mean`` (the
+  document's mean TF-IDF row); output ``probabilities`` ``[D, 2]`` (public, confidential).
 
 The manifest records each file's SHA-256, the labels, the feature version and names, training-data
 provenance and metrics; :meth:`Model.load` refuses a directory whose files or feature version do not
@@ -23,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from .errors import ModelError
-from .features import DOCUMENT_FEATURES, FEATURE_VERSION, NUMERIC_FEATURES
+from .features import DOCUMENT_FEATURES, FEATURE_VERSION, NUMERIC_FEATURES, context_features
 
 BATCH_SIZE = 128  # the ONNX TF-IDF operator builds a dense [batch, vocabulary] matrix
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "models"
@@ -50,7 +53,9 @@ class Model:
         self.manifest: dict[str, Any] = {}
         self.labels: list[str] = []
         self._passage = None
+        self._context = None
         self._document = None
+        self._tfidf_output = ""
         self._lock = threading.Lock()
 
     @property
@@ -83,7 +88,7 @@ class Model:
         ) != DOCUMENT_FEATURES:
             raise ModelError(f"{self.directory}: the manifest's feature names differ from this Midian's; retrain the model")
         files = manifest.get("files", {})
-        for name in ("passage.onnx", "document.onnx"):
+        for name in ("passage.onnx", "context.onnx", "document.onnx"):
             if name not in files:
                 raise ModelError(f"{manifest_path}: lists no {name}")
         for name, expected in files.items():
@@ -100,34 +105,49 @@ class Model:
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
         try:
-            self._passage = ort.InferenceSession(str(self.directory / "passage.onnx"), options, providers=["CPUExecutionProvider"])
-            self._document = ort.InferenceSession(str(self.directory / "document.onnx"), options, providers=["CPUExecutionProvider"])
+            self._passage, self._context, self._document = (
+                ort.InferenceSession(str(self.directory / name), options, providers=["CPUExecutionProvider"])
+                for name in ("passage.onnx", "context.onnx", "document.onnx"))
         except Exception as exc:  # onnxruntime raises its own exception types
             raise ModelError(f"{self.directory}: ONNX model does not load ({exc})") from exc
         self.manifest = manifest
         self.labels = list(manifest["labels"])
+        self._tfidf_output = manifest["tfidf_output"]
         return self
 
-    def passage_probabilities(self, texts: list[str], numeric: np.ndarray) -> np.ndarray:
-        """``[N, len(labels)]`` class probabilities of passages, computed in batches."""
+    def passage_probabilities(self, texts: list[str], numeric: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Class probabilities ``[N, len(labels)]`` of ONE document's passages, and its mean TF-IDF row.
+
+        The passage model runs in batches (its TF-IDF operator builds dense ``[batch, vocabulary]``
+        rows, summed here so memory stays flat however long the document); the context model then
+        revises each passage's probabilities with its neighbours' and the document's.
+        """
         if self._passage is None:
             self.load()
-        assert self._passage is not None
+        assert self._passage is not None and self._context is not None
+        vocabulary = int(self.manifest["vocabulary_size"])
+        tfidf_sum = np.zeros((1, vocabulary), dtype=np.float32)
         if not texts:
-            return np.zeros((0, len(self.labels)), dtype=np.float32)
-        out = []
+            return np.zeros((0, len(self.labels)), dtype=np.float32), tfidf_sum
+        stage1 = []
         for i in range(0, len(texts), BATCH_SIZE):
             batch = np.array([t or "<empty>" for t in texts[i : i + BATCH_SIZE]], dtype=object).reshape(-1, 1)
             feats = np.ascontiguousarray(numeric[i : i + BATCH_SIZE], dtype=np.float32)
-            with self._lock:  # an InferenceSession is thread-safe, but one thread per session keeps memory flat
-                out.append(self._passage.run(["probabilities"], {"text": batch, "features": feats})[0])
-        return np.vstack(out)
+            with self._lock:  # an InferenceSession is thread-safe, but one at a time keeps memory flat
+                probabilities, tfidf = self._passage.run(["probabilities", self._tfidf_output], {"text": batch, "features": feats})
+            stage1.append(probabilities)
+            tfidf_sum += tfidf.sum(axis=0, keepdims=True)
+        context = context_features(np.vstack(stage1))
+        with self._lock:
+            final = self._context.run(["probabilities"], {"context": context})[0]
+        return final, tfidf_sum / len(texts)
 
-    def document_probability(self, features: np.ndarray) -> np.ndarray:
+    def document_probability(self, features: np.ndarray, tfidf_mean: np.ndarray) -> np.ndarray:
         """``[D]`` probabilities that documents are confidential."""
         if self._document is None:
             self.load()
         assert self._document is not None
         x = np.ascontiguousarray(np.atleast_2d(features), dtype=np.float32)
+        t = np.ascontiguousarray(np.atleast_2d(tfidf_mean), dtype=np.float32)
         with self._lock:
-            return self._document.run(["probabilities"], {"features": x})[0][:, 1]
+            return self._document.run(["probabilities"], {"features": x, "tfidf_mean": t})[0][:, 1]

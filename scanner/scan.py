@@ -92,12 +92,12 @@ class Scanner:
             signals = run_rules(self.detectors, passages)  # detect: rules
             matches, registry_score = self._registry(passages)  # detect: registered secret points
             document = DocumentSignals.collect(signals)
-            probabilities = self.classifier.probabilities(passages, signals, document)  # detect: classifier
+            probabilities, tfidf_mean = self.classifier.probabilities(passages, signals, document)  # detect: classifier
             passage_scores = self.scorer.score_passages(  # score
                 passages, signals, probabilities, self.model.labels, document, matches)
             secret = [1.0 - float(p[self.model.labels.index("none")]) for p in probabilities]
             doc_features = document_features(secret, signals, document, registry_score)
-            doc_probability = float(self.model.document_probability(doc_features)[0]) if passages else 0.0
+            doc_probability = float(self.model.document_probability(doc_features, tfidf_mean)[0]) if passages else 0.0
             scored = self.scorer.score_document(passage_scores, doc_probability, signals, registry_score=registry_score)
         except Exception as exc:  # a bug or resource failure costs this file, not the batch
             log.exception("scanning %s failed", extraction.path)

@@ -31,12 +31,12 @@ from .dataset import (
 )
 from .export import write_model_dir
 from .metrics import DocOutcome, report
-from .train import Hyper, Trained, document_matrix, train
+from .train import Hyper, Trained, context_matrix, document_matrix, tfidf_means, train
 
 log = logging.getLogger(__name__)
 
 REPO = Path(__file__).resolve().parent.parent
-MODEL_VERSION = "0.1.0"
+MODEL_VERSION = "0.2.0"
 FINDING_THRESHOLD = 0.5
 DOCUMENT_THRESHOLD = 0.5
 
@@ -55,6 +55,14 @@ def outcomes(examples: Examples, passage_proba: np.ndarray, doc_proba: np.ndarra
                                  render=doc.render, difficulty=doc.difficulty, source=doc.source,
                                  secret_passages=len(secret_idx), found_passages=len(found), category_correct=correct))
     return result
+
+
+def predict(trained: Trained, examples: Examples) -> tuple[np.ndarray, np.ndarray]:
+    """Passage and document probabilities of the final (scikit-learn) models, as the scanner computes them."""
+    stage1 = trained.passage.predict_proba(examples.texts, examples.numeric)
+    proba = trained.context.predict_proba(context_matrix(examples, stage1))
+    doc_X, _ = document_matrix(examples, proba)
+    return proba, trained.document.predict_proba(doc_X, tfidf_means(examples, trained.passage))
 
 
 def corpus_statistics(docs: list[LabelledDocument], examples: Examples) -> dict[str, Any]:
@@ -90,9 +98,7 @@ def run(out: Path, use_shared: bool = True, hyper: Hyper | None = None, corpus_d
     }
     if public_test:
         test_examples = build_examples(public_test)
-        proba = trained.passage.predict_proba(test_examples.texts, test_examples.numeric)
-        doc_X, _ = document_matrix(test_examples, proba)
-        doc_p = trained.document.predict_proba(doc_X)
+        proba, doc_p = predict(trained, test_examples)
         held = outcomes(test_examples, proba, doc_p)
         by_source = Counter(o.source for o in held)
         flagged = Counter(o.source for o in held if o.score >= DOCUMENT_THRESHOLD)
@@ -109,7 +115,7 @@ def run(out: Path, use_shared: bool = True, hyper: Hyper | None = None, corpus_d
                         "open-source READMEs (MIT/Apache-2.0); see ../shared/data/MANIFEST.tsv",
         },
     }
-    manifest = write_model_dir(out, trained.passage, trained.document, version=MODEL_VERSION, provenance=provenance,
+    manifest = write_model_dir(out, trained.passage, trained.context, trained.document, version=MODEL_VERSION, provenance=provenance,
                                metrics=metrics, hyper=hyper.as_dict())
     log.info("model written to %s in %.0f s", out, time.time() - started)
     return manifest

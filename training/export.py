@@ -21,7 +21,7 @@ from onnx import TensorProto, compose, helper, numpy_helper
 
 from scanner.features import DOCUMENT_FEATURES, FEATURE_VERSION, NUMERIC_FEATURES
 
-from .train import DocumentModel, PassageModel
+from .train import ContextModel, DocumentModel, PassageModel
 
 OPSET = 17
 IR_VERSION = 8
@@ -97,18 +97,47 @@ def passage_onnx(model: PassageModel) -> onnx.ModelProto:
     # the head uses the same operator sets as the converted vectorizer, or the graphs cannot be merged
     head_model = helper.make_model(head, opset_imports=list(tfidf.opset_import), ir_version=tfidf.ir_version)
     merged = compose.merge_models(tfidf, head_model, io_map=[(tfidf_out, "tfidf")])
+    # the normalised TF-IDF rows are an output too: the document combiner reads their mean
+    merged.graph.output.append(helper.make_tensor_value_info(tfidf_out, TensorProto.FLOAT, [None, vocab]))
+    merged.graph.output[-1].name = tfidf_out
     merged.doc_string = "Midian passage classifier: " + ", ".join(model.labels)
     onnx.checker.check_model(merged)
     return merged
 
 
-def document_onnx(model: DocumentModel) -> onnx.ModelProto:
-    """The document combiner: features → [p(public), p(confidential)]."""
+def _linear_softmax(name: str, coef: np.ndarray, intercept: np.ndarray, n_in: int) -> onnx.ModelProto:
+    nodes = [
+        helper.make_node("MatMul", ["context", "W"], ["linear"]),
+        helper.make_node("Add", ["linear", "b"], ["logits"]),
+        helper.make_node("Softmax", ["logits"], ["probabilities"], axis=1),
+    ]
+    graph = helper.make_graph(
+        nodes, name,
+        inputs=[helper.make_tensor_value_info("context", TensorProto.FLOAT, [None, n_in])],
+        outputs=[helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, [None, coef.shape[0]])],
+        initializer=[numpy_helper.from_array(coef.T.astype(np.float32), "W"),
+                     numpy_helper.from_array(intercept.astype(np.float32), "b")],
+    )
+    onx = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], ir_version=IR_VERSION)
+    onnx.checker.check_model(onx)
+    return onx
+
+
+def context_onnx(model: ContextModel) -> onnx.ModelProto:
+    """The context model: context features → revised passage probabilities."""
+    return _linear_softmax("midian_context", model.coef_, model.intercept_, model.coef_.shape[1])
+
+
+def document_onnx(model: DocumentModel, vocabulary: int) -> onnx.ModelProto:
+    """The document combiner: (features, mean TF-IDF) → [p(public), p(confidential)]."""
     n = len(DOCUMENT_FEATURES)
-    w = model.clf_.coef_.reshape(n, 1).astype(np.float32)
+    coef = model.clf_.coef_.reshape(-1).astype(np.float32)
+    assert coef.shape[0] == n + vocabulary
+    w = np.concatenate([coef[:n], coef[n:] * model.hyper.doc_tfidf_scale]).reshape(-1, 1)
     b = model.clf_.intercept_.astype(np.float32)
     nodes = [
-        helper.make_node("MatMul", ["features", "w"], ["z0"]),
+        helper.make_node("Concat", ["features", "tfidf_mean"], ["x"], axis=1),
+        helper.make_node("MatMul", ["x", "w"], ["z0"]),
         helper.make_node("Add", ["z0", "b"], ["z"]),
         helper.make_node("Sigmoid", ["z"], ["p"]),
         helper.make_node("Sub", ["one", "p"], ["q"]),
@@ -116,15 +145,21 @@ def document_onnx(model: DocumentModel) -> onnx.ModelProto:
     ]
     graph = helper.make_graph(
         nodes, "midian_document_combiner",
-        inputs=[helper.make_tensor_value_info("features", TensorProto.FLOAT, [None, n])],
+        inputs=[helper.make_tensor_value_info("features", TensorProto.FLOAT, [None, n]),
+                helper.make_tensor_value_info("tfidf_mean", TensorProto.FLOAT, [None, vocabulary])],
         outputs=[helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, [None, 2])],
-        initializer=[numpy_helper.from_array(w, "w"), numpy_helper.from_array(b, "b"),
+        initializer=[numpy_helper.from_array(w.astype(np.float32), "w"), numpy_helper.from_array(b, "b"),
                      numpy_helper.from_array(np.array([1.0], dtype=np.float32), "one")],
     )
     onx = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], ir_version=IR_VERSION)
     onx.doc_string = "Midian document combiner"
     onnx.checker.check_model(onx)
     return onx
+
+
+def passage_tfidf_output(onx: onnx.ModelProto) -> str:
+    """Name of the passage graph's TF-IDF output (its last output)."""
+    return onx.graph.output[-1].name
 
 
 def _sha256(path: Path) -> str:
@@ -134,6 +169,7 @@ def _sha256(path: Path) -> str:
 def write_model_dir(
     out: Path,
     passage: PassageModel,
+    context: ContextModel,
     document: DocumentModel,
     *,
     version: str,
@@ -143,7 +179,9 @@ def write_model_dir(
 ) -> dict[str, Any]:
     """Write ``passage.onnx``, ``document.onnx`` and ``manifest.json`` into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
-    files = {"passage.onnx": passage_onnx(passage), "document.onnx": document_onnx(document)}
+    vocabulary = len(passage.vectorizer_.vocabulary_)
+    files = {"passage.onnx": passage_onnx(passage), "context.onnx": context_onnx(context),
+             "document.onnx": document_onnx(document, vocabulary)}
     for name, onx in files.items():
         (out / name).write_bytes(onx.SerializeToString())
     manifest = {
@@ -154,7 +192,8 @@ def write_model_dir(
         "feature_version": FEATURE_VERSION,
         "numeric_features": list(NUMERIC_FEATURES),
         "document_features": list(DOCUMENT_FEATURES),
-        "vocabulary_size": len(passage.vectorizer_.vocabulary_),
+        "vocabulary_size": vocabulary,
+        "tfidf_output": passage_tfidf_output(files["passage.onnx"]),
         "temperature": passage.temperature_,
         "hyperparameters": hyper,
         "files": {name: {"sha256": _sha256(out / name), "bytes": (out / name).stat().st_size} for name in files},

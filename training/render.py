@@ -14,9 +14,9 @@ import io
 import json
 import sys
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -115,7 +115,7 @@ def render_eml(doc: CorpusDocument, path: Path) -> None:
         msg["Cc"] = str(meta["cc"])
     msg["Subject"] = str(meta.get("subject") or doc.title or doc.id)
     date = meta.get("date")
-    msg["Date"] = str(date) if date else format_datetime(datetime(2025, 3, 14, 9, 30, tzinfo=timezone.utc))
+    msg["Date"] = str(date) if date else format_datetime(datetime(2025, 3, 14, 9, 30, tzinfo=UTC))
     msg.set_content(plain_text(doc))
     path.write_bytes(bytes(msg))
 
@@ -285,14 +285,15 @@ def label_record(doc: CorpusDocument, relpath: str) -> dict[str, Any]:
     }
 
 
-def render_all(docs: Iterable[CorpusDocument], out: Path, formats: dict[str, str] | None = None) -> Path:
-    """Render ``docs`` into ``out`` (optionally overriding formats by id) and write ``labels.jsonl``."""
+def render_all(docs: Iterable[CorpusDocument], out: Path, formats: dict[str, str] | None = None,
+               labels: Path | None = None) -> Path:
+    """Render ``docs`` into ``out`` (optionally overriding formats by id) and write the labels file."""
     out.mkdir(parents=True, exist_ok=True)
-    labels = out / "labels.jsonl"
+    labels = labels or out / "labels.jsonl"
     with labels.open("w", encoding="utf-8") as fh:
         for doc in docs:
             fmt = (formats or {}).get(doc.id, doc.render)
-            name = doc.id + EXTENSIONS[fmt]
+            name = str(doc.meta.get("file") or doc.id + EXTENSIONS[fmt])
             RENDERERS[fmt](doc, out / name)
             record = label_record(doc, name)
             record["format"] = fmt
@@ -305,10 +306,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("source", type=Path, help="a corpus directory of YAML documents")
     parser.add_argument("out", type=Path)
     parser.add_argument("--format", choices=sorted(RENDERERS), help="render every document in this format")
+    parser.add_argument("--labels", type=Path, default=None, help="where to write the labels (default: OUT/labels.jsonl)")
     args = parser.parse_args(argv)
     docs = list(iter_documents(args.source))
     formats = {d.id: args.format for d in docs} if args.format else None
-    labels = render_all(docs, args.out, formats)
+    labels = render_all(docs, args.out, formats, args.labels)
     print(f"{len(docs)} documents rendered into {args.out}; labels in {labels}", file=sys.stderr)
     return 0
 

@@ -58,7 +58,8 @@ class ClassifierDetector(Detector):
 
     def probabilities(
         self, passages: Sequence[Passage], signals: Sequence[Sequence[Finding]], document: DocumentSignals | None = None
-    ) -> np.ndarray:
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per-passage class probabilities of one document's passages, and the document's mean TF-IDF row."""
         texts, numeric = feature_matrix(passages, signals, document)
         return self.model.passage_probabilities(texts, numeric)
 
@@ -68,7 +69,7 @@ class ClassifierDetector(Detector):
     def detect_batch(self, passages: Sequence[Passage]) -> list[list[Finding]]:
         if self._rules is None:
             self._rules = rule_detectors()
-        probabilities = self.probabilities(passages, run_rules(self._rules, passages))
+        probabilities, _ = self.probabilities(passages, run_rules(self._rules, passages))
         labels = self.model.labels
         out: list[list[Finding]] = []
         for passage, p in zip(passages, probabilities, strict=True):

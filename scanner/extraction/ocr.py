@@ -66,7 +66,8 @@ def engine() -> Any:
                 except ImportError as exc:  # installed() said yes, but it does not import
                     raise UnsupportedFormatError(f"the OCR extra does not import ({exc}); reinstall it: {INSTALL_HINT}") from exc
                 log.debug("loading the RapidOCR engine")
-                _engine = RapidOCR()
+                # one thread per session: worker processes already use every core between them
+                _engine = RapidOCR(intra_op_num_threads=1, inter_op_num_threads=1)
     return _engine
 
 
