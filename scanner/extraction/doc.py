@@ -31,7 +31,7 @@ from ..data import Block, Location
 from ..errors import CorruptDocumentError, EncryptedDocumentError, UnsupportedFormatError
 from .base import Context, Extractor, Source, register
 from .encrypted import decrypt_office
-from .tables import row_block
+from .tables import next_header, row_block
 from .text import detect_encoding
 
 WORD97_IDENT = 0xA5EC
@@ -450,7 +450,7 @@ class _BodyWriter:
                           table=self.table, spreadsheet=False)
         self.cells = []
         if block is not None:
-            self.header = self.header or block.text
+            self.header = next_header(self.header, block)
             yield block
 
     def _end_table(self, location: Location) -> Iterator[Block]:

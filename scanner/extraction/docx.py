@@ -33,7 +33,7 @@ from .ooxml import (
     property_blocks,
     rel_map,
 )
-from .tables import row_block
+from .tables import next_header, row_block
 from .xmlsafe import Package
 
 _M = "http://schemas.openxmlformats.org/officeDocument/2006/math"
@@ -374,7 +374,7 @@ class _Reader:
             block = row_block(values, row=row_number, location=Location(part=part.label), header=header,
                               table=number, spreadsheet=False)
             if block is not None:
-                header = header or block.text
+                header = next_header(header, block)
                 yield block
             yield from after
             for inner in nested:

@@ -22,7 +22,7 @@ from lxml import html as lxml_html
 from ..data import Block, Location
 from ..errors import CorruptDocumentError
 from .base import Context, Extractor, Source, register
-from .tables import row_block
+from .tables import next_header, row_block
 from .text import _BOMS, decode_text
 
 _META_CHARSET = re.compile(rb"""<meta[^>]{0,512}?charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]{2,40})""", re.I)
@@ -186,7 +186,7 @@ class _Page:
             block = row_block(values, row=row_number, location=self.location, header=header, table=number,
                               spreadsheet=False)
             if block is not None:
-                header = header or block.text
+                header = next_header(header, block)
                 self.blocks.append(block)
             for inner in nested:
                 self.table(inner)

@@ -26,7 +26,7 @@ from lxml import etree
 from ..data import Block, Location
 from ..errors import CorruptDocumentError, EncryptedDocumentError, UnsupportedFormatError
 from .base import Context, Extractor, Source, register
-from .tables import a1, row_block
+from .tables import a1, next_header, row_block
 from .xmlsafe import Package, parse_xml, release
 
 OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
@@ -227,7 +227,7 @@ class _Reader:
             block = row_block(values, row=row_number, location=location, header=header, table=number,
                               spreadsheet=False, flags=flags)
             if block is not None:
-                header = header or block.text
+                header = next_header(header, block)
                 yield block
             for inner in nested:
                 yield from self.table(inner, location, flags)

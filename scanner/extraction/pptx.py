@@ -32,7 +32,7 @@ from .ooxml import (
     property_blocks,
     rel_map,
 )
-from .tables import row_block
+from .tables import next_header, row_block
 from .xmlsafe import Package, local
 
 
@@ -137,7 +137,7 @@ class _Deck:
                         block = row_block(cells, row=row_number, location=location, header=header, table=tables[0],
                                           spreadsheet=False, flags=flags)
                         if block is not None:
-                            header = header or block.text
+                            header = next_header(header, block)
                             yield block
                 if rels is None:  # masters and layouts: their relationships are read only when needed
                     rels = rel_map(self.pkg, part)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from ..data import Block, Location
 from ..errors import CorruptDocumentError
 from .base import Context, Extractor, Source, register
-from .tables import row_block
+from .tables import next_header, row_block
 
 _TOKEN = re.compile(
     rb"\\([a-zA-Z]{1,32})(-?\d{1,10})? ?|\\'([0-9a-fA-F]{2})|\\([^a-zA-Z])|([{}])|[\r\n]+|([^\\{}\r\n]+)",
@@ -196,7 +196,7 @@ class _Reader:
         block = row_block(sink.cells, row=sink.row, location=Location(part=sink.part), header=sink.header,
                           table=sink.table, spreadsheet=False)
         if block is not None:
-            sink.header = sink.header or block.text
+            sink.header = next_header(sink.header, block)
             sink.blocks.append(block)
         sink.blocks.extend(changes)
         sink.cells = []

@@ -84,6 +84,17 @@ def row_block(
     )
 
 
+def next_header(header: str | None, block: Block) -> str | None:
+    """The table header after ``block``: the first row with at least two cells.
+
+    A title or legend line above a table ("客户资料 禁止外发", "Q3 price list") is one cell wide; the
+    column headings come in the first row that spans several columns.
+    """
+    if header is None and len(block.cells) >= 2:
+        return block.text
+    return header
+
+
 def table_blocks(
     rows: Sequence[Sequence[str]],
     *,
@@ -107,7 +118,7 @@ def table_blocks(
         )
         if block is None:
             continue
-        if header is None and header_row:
-            header = block.text
+        if header_row:
+            header = next_header(header, block)
         blocks.append(block)
     return blocks

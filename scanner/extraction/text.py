@@ -19,7 +19,7 @@ from functools import lru_cache
 from ..data import Block, Location
 from ..errors import CorruptDocumentError
 from .base import Context, Extractor, Source, register
-from .tables import row_block
+from .tables import next_header, row_block
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -245,7 +245,7 @@ class MarkdownExtractor(Extractor):
                         block = row_block(list(enumerate(cells, 1)), row=row, location=Location(line=i + 1),
                                           header=header, table=table, spreadsheet=False)
                         if block is not None:
-                            header = header or block.text
+                            header = next_header(header, block)
                             yield block
                     i += 1
                 buf_line = i + 1
@@ -297,7 +297,7 @@ class DelimitedExtractor(Extractor):
                 block = row_block(list(enumerate(record, 1)), row=row_number, location=location, header=header, table=1)
                 if block is None:
                     continue
-                header = header or block.text
+                header = next_header(header, block)
                 yield block
         except csv.Error as exc:
             raise CorruptDocumentError(f"{source.name}: malformed CSV at line {reader.line_num}: {exc}") from exc

@@ -25,7 +25,7 @@ from ..errors import CorruptDocumentError, EncryptedDocumentError, UnsupportedFo
 from .base import Context, Extractor, Source, register
 from .doc import ole_metadata_blocks, read_stream
 from .encrypted import EXCEL_DEFAULT_PASSWORD, decrypt_office
-from .tables import a1, row_block
+from .tables import a1, next_header, row_block
 
 _BOF, _EOF, _FILEPASS, _BOUNDSHEET, _HEADER, _FOOTER = 0x0809, 0x000A, 0x002F, 0x0085, 0x0014, 0x0015
 _CURRENCY = "$¥￥€£"
@@ -303,7 +303,7 @@ class XlsExtractor(Extractor):
             flags = ("hidden",) if (sheet_hidden or row_hidden) else ()
             block = row_block(visible, row=r + 1, location=location, header=header, flags=flags)
             if block is not None:
-                header = header or block.text
+                header = next_header(header, block)
                 yield block
             hidden_block = row_block(concealed, row=r + 1, location=location, header=header, flags=("hidden",))
             if hidden_block is not None:

@@ -36,7 +36,7 @@ from .ooxml import (
     property_blocks,
     rel_map,
 )
-from .tables import row_block
+from .tables import next_header, row_block
 from .xmlsafe import Package, release, text_of
 
 _STRICT_X = "http://purl.oclc.org/ooxml/spreadsheetml/main"
@@ -299,12 +299,12 @@ class _Workbook:
                 block = row_block(visible, row=row_number, location=location, header=header,
                                   flags=("hidden",) if row_hidden else ())
                 if block is not None:
-                    header = header or block.text
+                    header = next_header(header, block)
                     yield block
             if concealed:
                 extra = row_block(concealed, row=row_number, location=location, header=header, flags=("hidden",))
                 if extra is not None:
-                    header = header or extra.text
+                    header = next_header(header, extra)
                     yield extra
 
     def comments(self, name: str, sheet_rels: dict) -> Iterator[Block]:
