@@ -15,6 +15,7 @@ import multiprocessing
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, Generic, TypeVar
 
@@ -118,6 +119,14 @@ class WorkerPool(Generic[T, R]):
         """Stop at once, abandoning work in flight."""
         self._pool.stop()
         self._pool.join()
+
+    def submit(self, item: T) -> Future[R]:
+        """Schedule one item now and return its future, for callers that collect results out of order."""
+        return self._pool.schedule(self.fn, args=(item,), timeout=self.timeout)  # type: ignore[no-any-return]
+
+    def failure(self, exc: BaseException) -> BaseException:
+        """The typed error that reports ``exc``, raised by an item's future (timeout, dead worker, memory)."""
+        return _describe(exc, self.timeout)
 
     def map(self, items: Iterable[T], on_failure: Callable[[T, BaseException], R]) -> Iterator[R]:
         """Results of ``fn`` over ``items`` in input order; a failed item yields ``on_failure(item, error)``."""

@@ -1,0 +1,155 @@
+"""How the service gets files scanned: a warm worker pool, the batch engine, and masking.
+
+The service keeps one pool of scanner worker processes open for its whole life
+(:meth:`scanner.engine.LocalEngine.pool`): each worker loads the model once, a worker that crashes or
+times out is replaced, and its file gets a typed non-ok result. Synchronous ``/v1/scan`` calls submit
+straight to it; batch jobs go through :func:`engine_for`, which returns the same pool behind the
+engines' ``run(jobs)`` interface, or the Dask engine when a scheduler address is set.
+
+Every result the service stores or returns first goes through :func:`mask`: finding text of the
+categories listed in the policy's ``mask.categories`` is replaced by asterisks of the same length (so
+offsets still line up), and their evidence keeps its kind and description but not the quoted text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
+from typing import Protocol
+
+from scanner.data import Finding, ScanResult
+from scanner.engine import LocalEngine, ScanJob, ScannerConfig
+from scanner.errors import UsageError
+from scanner.policy import Policy
+from scanner.sandbox import WorkerPool
+from scanner.scan import failed_result
+from scanner.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MASK_CHAR = "*"
+
+
+class Engine(Protocol):
+    """What the job runner needs: results of ``jobs`` in input order (``scanner.engine``'s interface)."""
+
+    def run(self, jobs: Iterable[ScanJob]) -> Iterator[ScanResult]: ...
+
+
+class ScanPool:
+    """The service's warm pool of scanner workers."""
+
+    def __init__(self, config: ScannerConfig, workers: int | None = None) -> None:
+        self.config = config
+        self.workers = workers or config.settings.worker_count()
+        self._pool: WorkerPool[ScanJob, ScanResult] | None = None
+        self._lock = threading.Lock()
+        self._probes: list = []  # type: ignore[type-arg]
+        self.ready = False
+
+    def start(self) -> ScanPool:
+        """Start the workers now (they fork from the calling thread) and load their scanners in the background."""
+        self._pool = self._new_pool()
+        threading.Thread(target=self._await_ready, args=(self._probes,), name="midian-warm-up", daemon=True).start()
+        return self
+
+    def _new_pool(self) -> WorkerPool[ScanJob, ScanResult]:
+        pool = LocalEngine(self.config, self.workers).pool()
+        probe = ScanJob(path="warm-up.txt", display="warm-up.txt", data=b"warm-up")
+        self._probes = [pool.submit(probe) for _ in range(self.workers)]  # one per worker: each loads its scanner
+        return pool
+
+    def _await_ready(self, probes: list, timeout: float = 300.0) -> None:  # type: ignore[type-arg]
+        try:
+            self.ready = all(f.result(timeout=timeout).status == "ok" for f in probes)
+        except Exception:  # a worker that cannot load the model: not ready, and the log says why
+            log.exception("the scanner workers failed to start")
+            self.ready = False
+
+    def submit(self, job: ScanJob):  # type: ignore[no-untyped-def]
+        """Schedule ``job``; the returned future's errors are explained by :meth:`outcome`."""
+        assert self._pool is not None, "pool not started"
+        return self._pool.submit(job)
+
+    def outcome(self, job: ScanJob, future) -> ScanResult:  # type: ignore[no-untyped-def]
+        """The result of a finished future: the scan, or a typed failure (crash, timeout)."""
+        try:
+            return future.result()  # type: ignore[no-any-return]
+        except Exception as exc:  # the worker failed on this file: report it and go on
+            assert self._pool is not None
+            return failed_result(job.display, self._pool.failure(exc), job.sha256 or "")
+
+    async def scan(self, job: ScanJob) -> ScanResult:
+        """Scan one job in a worker without blocking the event loop."""
+        future = self.submit(job)
+        try:
+            await asyncio.wrap_future(future)
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
+        except Exception:  # explained by outcome() below
+            pass
+        return self.outcome(job, future)
+
+    def recycle(self) -> None:
+        """Replace the workers (after the registry changed); work in flight finishes on the old ones."""
+        with self._lock:
+            old, self._pool = self._pool, self._new_pool()
+        if old is not None:
+            threading.Thread(target=old.close, name="midian-pool-close", daemon=True).start()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+
+    def stop(self) -> None:
+        """Stop at once, abandoning work in flight (its files are re-queued by the caller)."""
+        if self._pool is not None:
+            self._pool.stop()
+
+
+class PoolEngine:
+    """The warm pool behind the engines' ``run(jobs)`` interface: everything submitted at once, results in order."""
+
+    def __init__(self, pool: ScanPool) -> None:
+        self.pool = pool
+
+    def run(self, jobs: Iterable[ScanJob]) -> Iterator[ScanResult]:
+        submitted = [(job, self.pool.submit(job)) for job in jobs]
+        for job, future in submitted:
+            yield self.pool.outcome(job, future)
+
+
+def engine_for(settings: Settings, config: ScannerConfig, pool: ScanPool) -> Engine:
+    """The engine that runs batch jobs: the Dask cluster at ``settings.scheduler``, else the warm pool."""
+    if not settings.scheduler:
+        return PoolEngine(pool)
+    try:
+        from scanner.engine import DaskEngine  # type: ignore[attr-defined]
+    except ImportError as exc:
+        raise UsageError(
+            f"MIDIAN_SCHEDULER is set to {settings.scheduler!r} but this installation has no Dask engine; "
+            "install midian[dask] or unset MIDIAN_SCHEDULER") from exc
+    return DaskEngine(config, scheduler=settings.scheduler)  # type: ignore[no-any-return]
+
+
+def mask(result: ScanResult, policy: Policy) -> ScanResult:
+    """``result`` with the finding text of the policy's masked categories hidden."""
+    hidden = set(policy.mask.categories)
+    if not hidden or not any(f.category in hidden for f in result.findings):
+        return result
+    findings = tuple(_masked(f) if f.category in hidden else f for f in result.findings)
+    masked = sorted({f.category for f in result.findings if f.category in hidden})
+    note = f"finding text of {', '.join(masked)} is masked by the policy"
+    return replace(result, findings=findings, warnings=(*result.warnings, note))
+
+
+def _masked(finding: Finding) -> Finding:
+    text = "".join(c if c.isspace() else MASK_CHAR for c in finding.text)
+    # Evidence details quote what matched after a colon ("pay figure (月薪): 月薪35000元"): keep the description.
+    evidence = tuple(replace(e, detail=e.detail.split(": ", 1)[0]) if ": " in e.detail else e
+                     for e in finding.evidence)
+    return replace(finding, text=text, evidence=evidence)
