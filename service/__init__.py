@@ -9,6 +9,15 @@ worker pool, the batch engine, masking), :mod:`service.spool` (uploads on disk),
 
 from __future__ import annotations
 
-from .app import create_app
+from typing import Any
 
 __all__ = ["create_app"]
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy: `midian keys` needs service.auth alone, without FastAPI and the scanner behind the app.
+    if name == "create_app":
+        from .app import create_app
+
+        return create_app
+    raise AttributeError(name)

@@ -127,13 +127,17 @@ def engine_for(settings: Settings, config: ScannerConfig, pool: ScanPool) -> Eng
     """The engine that runs batch jobs: the Dask cluster at ``settings.scheduler``, else the warm pool."""
     if not settings.scheduler:
         return PoolEngine(pool)
+    return dask_engine()(config, scheduler=settings.scheduler)  # type: ignore[no-any-return]
+
+
+def dask_engine() -> type:
+    """``scanner.engine.DaskEngine``; raises :class:`UsageError` when this installation lacks it."""
     try:
         from scanner.engine import DaskEngine  # type: ignore[attr-defined]
     except ImportError as exc:
-        raise UsageError(
-            f"MIDIAN_SCHEDULER is set to {settings.scheduler!r} but this installation has no Dask engine; "
-            "install midian[dask] or unset MIDIAN_SCHEDULER") from exc
-    return DaskEngine(config, scheduler=settings.scheduler)  # type: ignore[no-any-return]
+        raise UsageError("MIDIAN_SCHEDULER is set but this installation has no Dask engine; "
+                         "install midian[dask] or unset MIDIAN_SCHEDULER") from exc
+    return DaskEngine  # type: ignore[no-any-return]
 
 
 def mask(result: ScanResult, policy: Policy) -> ScanResult:

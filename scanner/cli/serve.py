@@ -23,9 +23,12 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn  # the library knows nothing of HTTP: the service is imported only here
 
     from service import create_app
+    from service.scanning import dask_engine
 
     updates = {k: v for k, v in (("host", args.host), ("port", args.port), ("workers", args.workers)) if v is not None}
     settings = get_settings().model_copy(update=updates)
+    if settings.scheduler:
+        dask_engine()  # fail with a usage error now rather than in the middle of starting up
     uvicorn.run(
         create_app(settings),
         host=settings.host,
