@@ -482,7 +482,7 @@ def _routes(app: FastAPI, settings: Settings) -> None:
         """The caller's jobs, newest first (an admin key sees every job)."""
         svc = service(request)
         owner = None if key.role == "admin" else key.id
-        return {"items": await svc.db_call(svc.queue.list, owner, limit)}  # type: ignore[union-attr]
+        return {"items": await svc.db_call(svc.queue.jobs, owner, limit)}  # type: ignore[union-attr]
 
     @app.get("/v1/jobs/{job_id}", tags=["jobs"], response_model=JobView, responses=_problems(401, 404, 429))
     async def get_job(request: Request, job_id: str, key: ApiKey = scan_key) -> dict[str, Any]:

@@ -86,7 +86,7 @@ class KeyStore:
             self._write(keys)
         return key
 
-    def list(self) -> list[ApiKey]:
+    def entries(self) -> list[ApiKey]:
         return self._read()
 
     def revoke(self, name: str) -> bool:

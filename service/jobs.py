@@ -28,9 +28,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import CursorResult, delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
 
 from scanner.data import ScanResult
@@ -89,6 +91,11 @@ class Claimed:
         return ScanJob(path=self.path, display=self.name, sha256=self.sha256)
 
 
+def _changed(result: Any) -> int:
+    """Rows an UPDATE changed."""
+    return int(cast(CursorResult[Any], result).rowcount)
+
+
 def _aware(value: datetime | None) -> datetime | None:
     if value is None:
         return None
@@ -140,8 +147,8 @@ class JobQueue:
         """Store ``file``'s result once; returns (recorded, job finished)."""
         body = json.dumps(result.to_json(), ensure_ascii=False)
         with self.db.write() as s:
-            marked = s.execute(update(JobFile).where(JobFile.job_id == file.job_id, JobFile.seq == file.seq,
-                                                     JobFile.state != "done").values(state="done")).rowcount
+            marked = _changed(s.execute(update(JobFile).where(JobFile.job_id == file.job_id, JobFile.seq == file.seq,
+                                                              JobFile.state != "done").values(state="done")))
             if not marked:  # recorded before, or the job was cancelled and purged
                 return False, False
             s.execute(self._insert_ignore(dict(
@@ -149,17 +156,15 @@ class JobQueue:
                 level=result.level, score=result.score, categories="|" + "|".join(result.categories) + "|",
                 body=body, finished_at=utcnow())))
             s.execute(update(Job).where(Job.id == file.job_id).values(done=Job.done + 1))
-            finished = s.execute(update(Job).where(Job.id == file.job_id, Job.done >= Job.total,
-                                                   Job.state.in_(ACTIVE_JOB_STATES))
-                                 .values(state="done", finished_at=utcnow())).rowcount
+            finished = _changed(s.execute(update(Job).where(Job.id == file.job_id, Job.done >= Job.total,
+                                                            Job.state.in_(ACTIVE_JOB_STATES))
+                                          .values(state="done", finished_at=utcnow())))
             return True, bool(finished)
 
     def _insert_ignore(self, values: dict[str, Any]) -> Any:
         if self.db.dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as dialect_insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as dialect_insert
-        return dialect_insert(Result).values(**values).on_conflict_do_nothing(index_elements=["job_id", "seq"])
+            return pg_insert(Result).values(**values).on_conflict_do_nothing(index_elements=["job_id", "seq"])
+        return sqlite_insert(Result).values(**values).on_conflict_do_nothing(index_elements=["job_id", "seq"])
 
     def requeue(self, keys: Iterable[tuple[str, int]], *, undo_attempt: bool = True) -> int:
         """Put files back in the queue (graceful shutdown: not counted as an attempt)."""
@@ -169,14 +174,14 @@ class JobQueue:
                 values: dict[str, Any] = {"state": "queued"}
                 if undo_attempt:
                     values["attempts"] = JobFile.attempts - 1
-                count += s.execute(update(JobFile).where(JobFile.job_id == job_id, JobFile.seq == seq,
-                                                         JobFile.state == "running").values(**values)).rowcount
+                count += _changed(s.execute(update(JobFile).where(JobFile.job_id == job_id, JobFile.seq == seq,
+                                                                  JobFile.state == "running").values(**values)))
         return count
 
     def requeue_running(self) -> int:
         """On start: files left ``running`` by a service that died go back in the queue."""
         with self.db.write() as s:
-            return s.execute(update(JobFile).where(JobFile.state == "running").values(state="queued")).rowcount
+            return _changed(s.execute(update(JobFile).where(JobFile.state == "running").values(state="queued")))
 
     # --- reading --------------------------------------------------------------------------------
     def owner(self, job_id: str) -> str | None:
@@ -196,7 +201,7 @@ class JobQueue:
                               .where(Result.job_id == job_id, Result.status != "ok")) or 0
         return describe(job, states, verdicts, not_ok)
 
-    def list(self, owner: str | None, limit: int = 100) -> list[dict[str, Any]]:
+    def jobs(self, owner: str | None, limit: int = 100) -> list[dict[str, Any]]:
         with self.db.read() as s:
             query = select(Job).order_by(Job.created_at.desc()).limit(limit)
             if owner is not None:
@@ -363,7 +368,7 @@ class JobRunner:
                 with self._lock:
                     keys = list(self._in_flight)
                     self._in_flight.clear()
-                self._safely(lambda keys=keys: self.queue.requeue(keys, undo_attempt=False))
+                self._safely(lambda keys=keys: self.queue.requeue(keys))  # not the files' fault
                 self._stopping.wait(2.0)
 
     def _run(self, batch: list[Claimed]) -> None:

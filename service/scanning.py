@@ -17,6 +17,8 @@ import asyncio
 import logging
 import threading
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from typing import Protocol
 
@@ -40,73 +42,113 @@ class Engine(Protocol):
 
 
 class ScanPool:
-    """The service's warm pool of scanner workers."""
+    """The service's warm pool of scanner workers.
+
+    A pebble pool declares itself broken when a worker dies while no file is running (an idle worker
+    killed by the OS, say): every later submission fails. The service cannot stop scanning for that,
+    so a broken pool is replaced by a new one, and files it aborted without having started them are
+    submitted again once.
+    """
 
     def __init__(self, config: ScannerConfig, workers: int | None = None) -> None:
         self.config = config
         self.workers = workers or config.settings.worker_count()
         self._pool: WorkerPool[ScanJob, ScanResult] | None = None
         self._lock = threading.Lock()
-        self._probes: list = []  # type: ignore[type-arg]
+        self._closing = False
         self.ready = False
 
     def start(self) -> ScanPool:
         """Start the workers now (they fork from the calling thread) and load their scanners in the background."""
-        self._pool = self._new_pool()
-        threading.Thread(target=self._await_ready, args=(self._probes,), name="midian-warm-up", daemon=True).start()
+        self._pool, probes = self._new_pool()
+        threading.Thread(target=self._await_ready, args=(probes,), name="midian-warm-up", daemon=True).start()
         return self
 
-    def _new_pool(self) -> WorkerPool[ScanJob, ScanResult]:
+    def _new_pool(self) -> tuple[WorkerPool[ScanJob, ScanResult], list[Future[ScanResult]]]:
         pool = LocalEngine(self.config, self.workers).pool()
         probe = ScanJob(path="warm-up.txt", display="warm-up.txt", data=b"warm-up")
-        self._probes = [pool.submit(probe) for _ in range(self.workers)]  # one per worker: each loads its scanner
-        return pool
+        return pool, [pool.submit(probe) for _ in range(self.workers)]  # one per worker: each loads its scanner
 
-    def _await_ready(self, probes: list, timeout: float = 300.0) -> None:  # type: ignore[type-arg]
+    def _await_ready(self, probes: list[Future[ScanResult]], timeout: float = 300.0) -> None:
         try:
             self.ready = all(f.result(timeout=timeout).status == "ok" for f in probes)
         except Exception:  # a worker that cannot load the model: not ready, and the log says why
             log.exception("the scanner workers failed to start")
             self.ready = False
 
-    def submit(self, job: ScanJob):  # type: ignore[no-untyped-def]
-        """Schedule ``job``; the returned future's errors are explained by :meth:`outcome`."""
-        assert self._pool is not None, "pool not started"
-        return self._pool.submit(job)
-
-    def outcome(self, job: ScanJob, future) -> ScanResult:  # type: ignore[no-untyped-def]
-        """The result of a finished future: the scan, or a typed failure (crash, timeout)."""
+    def submit(self, job: ScanJob) -> Future[ScanResult]:
+        """Schedule ``job`` (on a new pool if the current one broke)."""
+        pool = self._current()
         try:
-            return future.result()  # type: ignore[no-any-return]
-        except Exception as exc:  # the worker failed on this file: report it and go on
-            assert self._pool is not None
-            return failed_result(job.display, self._pool.failure(exc), job.sha256 or "")
+            future = pool.submit(job)
+        except RuntimeError:  # pebble: "Unexpected error within the Pool" / "The Pool is not active"
+            if self._closing:
+                raise
+            self._replace(pool)
+            pool = self._current()
+            future = pool.submit(job)
+        future.midian_pool = pool  # type: ignore[attr-defined]  # which pool to replace if it breaks
+        return future
+
+    def outcome(self, job: ScanJob, future: Future[ScanResult]) -> ScanResult:
+        """The result of ``job``: its scan, or a typed failure (crashed worker, timeout). Blocks."""
+        for _ in range(2):
+            try:
+                return future.result()
+            except BrokenProcessPool:  # aborted by a broken pool before it ran: once more, on a new pool
+                self._replace(getattr(future, "midian_pool", None))
+                future = self.submit(job)
+            except Exception as exc:  # the worker failed on this file: report it and go on
+                return self._failed(job, exc)
+        return self._failed(job, BrokenProcessPool("the worker pool broke twice while this file waited"))
 
     async def scan(self, job: ScanJob) -> ScanResult:
         """Scan one job in a worker without blocking the event loop."""
-        future = self.submit(job)
-        try:
-            await asyncio.wrap_future(future)
-        except asyncio.CancelledError:
-            future.cancel()
-            raise
-        except Exception:  # explained by outcome() below
-            pass
-        return self.outcome(job, future)
+        for _ in range(2):
+            future = self.submit(job)
+            try:
+                return await asyncio.wrap_future(future)
+            except asyncio.CancelledError:
+                future.cancel()
+                raise
+            except BrokenProcessPool:
+                self._replace(getattr(future, "midian_pool", None))
+            except Exception as exc:  # the worker failed on this file: report it and go on
+                return self._failed(job, exc)
+        return self._failed(job, BrokenProcessPool("the worker pool broke twice while this file waited"))
+
+    def _failed(self, job: ScanJob, exc: BaseException) -> ScanResult:
+        return failed_result(job.display, self._current().failure(exc), job.sha256 or "")
+
+    def _current(self) -> WorkerPool[ScanJob, ScanResult]:
+        assert self._pool is not None, "pool not started"
+        return self._pool
+
+    def _replace(self, broken: WorkerPool[ScanJob, ScanResult] | None) -> None:
+        """Swap in a new pool unless ``broken`` was already replaced."""
+        with self._lock:
+            if self._closing or broken is None or self._pool is not broken:
+                return
+            old, (self._pool, _) = self._pool, self._new_pool()
+        log.error("the worker pool broke (a worker died while idle?); started a new one")
+        if old is not None:
+            threading.Thread(target=old.stop, name="midian-pool-stop", daemon=True).start()
 
     def recycle(self) -> None:
         """Replace the workers (after the registry changed); work in flight finishes on the old ones."""
         with self._lock:
-            old, self._pool = self._pool, self._new_pool()
+            old, (self._pool, _) = self._pool, self._new_pool()
         if old is not None:
             threading.Thread(target=old.close, name="midian-pool-close", daemon=True).start()
 
     def close(self) -> None:
+        self._closing = True
         if self._pool is not None:
             self._pool.close()
 
     def stop(self) -> None:
         """Stop at once, abandoning work in flight (its files are re-queued by the caller)."""
+        self._closing = True
         if self._pool is not None:
             self._pool.stop()
 

@@ -151,7 +151,7 @@ async def read_multipart(
         raise Problem(400, "multipart body without a boundary")
     reader = _FormReader(file_field, max_files, place, text_fields)
     try:
-        parser = MultipartParser(boundary, reader.callbacks())
+        parser = MultipartParser(boundary, reader.callbacks())  # type: ignore[arg-type]
         async for chunk in request.stream():
             parser.write(chunk)
             if reader.problem is not None:

@@ -241,3 +241,34 @@ def test_keys_command_creates_lists_and_revokes(tmp_path: Path) -> None:
     assert midian("create", "--name", "x", "--role", "root").returncode == 2
     assert midian("revoke", "--name", "ci").returncode == 0
     assert midian("revoke", "--name", "ci").returncode == 1
+
+
+# --- the warm pool ----------------------------------------------------------------------------------
+
+
+def test_pool_recovers_when_an_idle_worker_dies(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    import asyncio
+    import signal
+    import time
+
+    import psutil
+
+    from scanner.engine import ScanJob, ScannerConfig
+    from scanner.settings import Settings
+    from service.scanning import ScanPool
+
+    pool = ScanPool(ScannerConfig(Settings(data_dir=tmp_path)), workers=1).start()
+    try:
+        deadline = time.monotonic() + 120
+        while not pool.ready:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        for child in psutil.Process().children():
+            os.kill(child.pid, signal.SIGKILL)  # idle: pebble then declares the whole pool broken
+        time.sleep(0.5)
+        job = ScanJob(path="a.txt", display="a.txt", data="单价最低放到8,650元".encode())
+        assert asyncio.run(pool.scan(job)).status == "ok"
+        assert "worker pool broke" in caplog.text  # it did break, and was replaced
+        assert pool.outcome(job, pool.submit(job)).status == "ok"
+    finally:
+        pool.close()

@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"midian: created key {args.name!r} (role {args.role}); it is shown only this once", file=sys.stderr)
         return 0
     if args.action == "list":
-        for k in store.list():
+        for k in store.entries():
             print(json.dumps({"id": k.id, "name": k.name, "role": k.role, "created": k.created}, ensure_ascii=False))
         return 0
     if not store.revoke(args.name):
