@@ -62,6 +62,7 @@ CURSOR = re.compile(r"^[0-9]{1,9}$")
 MAX_PAGE = 1000
 MAX_ROOTS = 64
 MULTIPART_OVERHEAD = 1 << 20  # boundaries and part headers on top of the files themselves
+MAX_JSON_BYTES = 8 << 20  # JSON is parsed in memory: bounded per request, whatever the upload limit
 
 
 # --- request and response models (validation and the OpenAPI schema) ---------------------------
@@ -363,9 +364,15 @@ def _media_type(request: Request) -> str:
     return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
 
 
-async def _json_body(request: Request, model: type[BaseModel]) -> Any:
+async def _json_body(request: Request, model: type[BaseModel], limit: int) -> Any:
+    """The JSON body as ``model``; JSON is held in memory, so it has a tighter limit than uploads."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise Problem(413, f"JSON bodies are limited to {limit} bytes; upload larger documents as multipart/form-data")
     try:
-        return model.model_validate_json(await request.body())
+        return model.model_validate_json(bytes(body))
     except ValidationError as exc:
         raise RequestValidationError(exc.errors()) from exc
 
@@ -380,6 +387,7 @@ async def _owned_job(svc: Service, key: ApiKey, job_id: str) -> None:
 def _routes(app: FastAPI, settings: Settings) -> None:
     scan_key = Depends(caller("scan"))
     admin_key = Depends(caller("admin"))
+    json_limit = min(MAX_JSON_BYTES, settings.max_upload_bytes)
 
     @app.get("/healthz", tags=["health"], response_model=Health)
     async def healthz() -> dict[str, Any]:
@@ -428,7 +436,7 @@ def _routes(app: FastAPI, settings: Settings) -> None:
                 job = ScanJob(path=str(upload.path), display=upload.name, password=form.fields.get("password") or None,
                               sha256=upload.sha256)
             elif media == "application/json":
-                body = await _json_body(request, ScanText)
+                body = await _json_body(request, ScanText, json_limit)
                 path = directory / "text.txt"
                 path.write_text(body.text, encoding="utf-8", errors="replace")
                 job = ScanJob(path=str(path), display=display_name(body.name), password=body.password)
@@ -462,7 +470,7 @@ def _routes(app: FastAPI, settings: Settings) -> None:
                 files = [NewFile(u.name, str(u.path), True, u.size, u.sha256) for u in form.files]
                 source = "upload"
             elif media == "application/json":
-                body = await _json_body(request, JobRoots)
+                body = await _json_body(request, JobRoots, json_limit)
                 roots = [allowed_root(r, settings.allowed_roots) for r in body.roots]
                 files = await asyncio.to_thread(_list_roots, roots, settings.max_files_per_job)
                 source = "roots"

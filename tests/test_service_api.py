@@ -186,6 +186,8 @@ def test_request_size_limit(live: Live) -> None:
                 yield b"y" * (MiB // 2)
 
         assert_problem(c.post("/v1/scan", content=chunks(), headers={"content-type": "multipart/form-data; boundary=b"}), 413)
+        held = assert_problem(c.post("/v1/scan", json={"text": "a" * (5 * MiB // 2)}), 413)
+        assert "JSON bodies" in held["detail"]  # JSON is held in memory: its own, tighter limit
     assert not any((live.server.data_dir / "spool" / "scan").iterdir())
 
 
