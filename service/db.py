@@ -142,8 +142,14 @@ class Database:
         self.engine.dispose()
 
 
+# In a forked worker, the parent's pooled connections are kept referenced and never used: letting them be
+# garbage collected would make the driver close them (PostgreSQL: a Terminate message on the parent's socket).
+_INHERITED: list[Any] = []
+
+
 def _forget(engine: Engine | None) -> None:
     if engine is not None:
+        _INHERITED.append(engine.pool)
         engine.dispose(close=False)
 
 

@@ -7,7 +7,10 @@ skip, saying why, when that is impossible.
 from __future__ import annotations
 
 import contextlib
+import os
+import signal
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -229,6 +232,13 @@ def test_live_service_on_postgresql(tmp_path: Path, pg_admin_url: str) -> None:
             assert wait_for_job(client, job)["state"] == "done"
             items = all_results(client, job, limit=4)
             assert sorted(i["path"] for i in items) == sorted(f"n{i}.txt" for i in range(6))
+            # New workers are forked while the service holds PostgreSQL connections: they must leave them alone.
+            for pid in server.worker_pids():
+                os.kill(pid, signal.SIGKILL)
+            time.sleep(0.5)
+            again = client.post("/v1/jobs", files=uploads).json()["id"]
+            assert wait_for_job(client, again)["state"] == "done"
+            assert len(all_results(client, again)) == 6 and client.get("/readyz").status_code == 200
     finally:
         assert server.stop() in (0, -15)
     assert not (data / "midian.db").exists()  # everything went to PostgreSQL
