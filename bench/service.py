@@ -6,8 +6,10 @@ Builds a one-page Chinese DOCX with python-docx (headings, paragraphs, a price t
 this process with the library (what `midian scan` does per file, model already loaded), then starts
 `midian serve` on a free 127.0.0.1 port with its own data directory and an API key, and sends the
 same file as multipart uploads from 1, 8 and 32 concurrent httpx clients. Prints p50/p99 latency and
-requests/s per level, next to the in-process figures of the same run, plus the peak resident memory
-of the service's whole process tree (parent and workers) and the machine's load average.
+requests/s per level, next to the in-process figures of the same run; CPU time per file spent by the
+service process itself (HTTP, upload, queueing) and by scanning (the workers; in-process: the whole
+scan), which stays meaningful when other programs share the cores; the peak resident memory of the
+service's whole process tree (parent and workers); and the machine's load average before and after.
 """
 
 from __future__ import annotations
@@ -64,21 +66,21 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
 
 
-def in_process(data: bytes, n: int) -> tuple[list[float], float]:
-    """Latencies (s) of ``n`` scans with the library in this process, and scans/s."""
+def in_process(data: bytes, n: int) -> tuple[list[float], float, float]:
+    """Latencies (s) of ``n`` scans with the library in this process, scans/s and CPU seconds per scan."""
     from scanner.scan import Scanner, Target
 
     scanner = Scanner().load()
     for _ in range(5):
         scanner.scan(Target("bench.docx", data))
     latencies = []
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for _ in range(n):
         t = time.perf_counter()
         result = scanner.scan(Target("bench.docx", data))
         latencies.append(time.perf_counter() - t)
     assert result.status == "ok", result.error
-    return latencies, n / (time.perf_counter() - started)
+    return latencies, n / (time.perf_counter() - started), (time.process_time() - cpu) / n
 
 
 def free_port() -> int:
@@ -133,6 +135,19 @@ class Service:
 
         threading.Thread(target=loop, daemon=True).start()
 
+    def cpu(self) -> tuple[float, float]:
+        """CPU seconds used so far by the service process itself, and by its workers (live and reaped)."""
+        import psutil
+
+        parent = psutil.Process(self.proc.pid)
+        times = parent.cpu_times()
+        workers = times.children_user + times.children_system
+        for child in parent.children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                t = child.cpu_times()
+                workers += t.user + t.system
+        return times.user + times.system, workers
+
     def stop(self) -> None:
         self._sampling.clear()
         self.proc.send_signal(signal.SIGTERM)
@@ -183,8 +198,8 @@ def main() -> int:
     print(f"one-page DOCX: {len(data):,} bytes; {os.cpu_count()} cores; service workers: {args.workers}; "
           f"load average before: {os.getloadavg()[0]:.1f}")
 
-    latencies, rate = in_process(data, args.requests)
-    rows = [("in-process Scanner.scan", 1, percentile(latencies, 50), percentile(latencies, 99), rate, 0)]
+    latencies, rate, cpu = in_process(data, args.requests)
+    rows = [("in-process Scanner.scan", percentile(latencies, 50), percentile(latencies, 99), rate, 0, None, cpu)]
 
     with tempfile.TemporaryDirectory(prefix="midian-bench-") as tmp:
         settings = {"MIDIAN_WORKER_MAX_TASKS": str(args.worker_max_tasks)} if args.worker_max_tasks else {}
@@ -193,15 +208,20 @@ def main() -> int:
             service.wait_ready()
             service.sample()
             for concurrency in levels:
+                parent0, workers0 = service.cpu()
                 latencies, rate, errors = asyncio.run(load(service.url, service.key, data, concurrency, args.requests))
-                rows.append((f"POST /v1/scan, {concurrency} client(s)", concurrency, percentile(latencies, 50),
-                             percentile(latencies, 99), rate, errors))
+                parent1, workers1 = service.cpu()
+                warm = min(concurrency, 5)  # load() also sent these
+                rows.append((f"POST /v1/scan, {concurrency} client(s)", percentile(latencies, 50), percentile(latencies, 99),
+                             rate, errors, (parent1 - parent0) / (args.requests + warm),
+                             (workers1 - workers0) / (args.requests + warm)))
         finally:
             service.stop()
 
-    print(f"\n{'':38} {'p50 ms':>9} {'p99 ms':>9} {'req/s':>8} {'errors':>7}")
-    for name, _, p50, p99, rps, errors in rows:
-        print(f"{name:38} {p50 * 1000:9.1f} {p99 * 1000:9.1f} {rps:8.1f} {errors:7d}")
+    print(f"\n{'':34} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>7} {'errors':>6} {'CPU ms/file: service':>21} {'scanning':>9}")
+    for name, p50, p99, rps, errors, parent_cpu, scan_cpu in rows:
+        service_cpu = f"{parent_cpu * 1000:21.1f}" if parent_cpu is not None else f"{'-':>21}"
+        print(f"{name:34} {p50 * 1000:8.1f} {p99 * 1000:8.1f} {rps:7.1f} {errors:6d} {service_cpu} {scan_cpu * 1000:9.1f}")
     print(f"\npeak RSS of the service's process tree: {service.peak_rss / 1e6:.0f} MB; "
           f"load average after: {os.getloadavg()[0]:.1f}")
     return 0
