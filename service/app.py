@@ -34,6 +34,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from scanner import __version__
@@ -367,10 +368,13 @@ def _media_type(request: Request) -> str:
 async def _json_body(request: Request, model: type[BaseModel], limit: int) -> Any:
     """The JSON body as ``model``; JSON is held in memory, so it has a tighter limit than uploads."""
     body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise Problem(413, f"JSON bodies are limited to {limit} bytes; upload larger documents as multipart/form-data")
+    try:
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > limit:
+                raise Problem(413, f"JSON bodies are limited to {limit} bytes; upload larger documents as multipart/form-data")
+    except ClientDisconnect as exc:
+        raise Problem(400, "the client disconnected during the request") from exc
     try:
         return model.model_validate_json(bytes(body))
     except ValidationError as exc:

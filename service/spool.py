@@ -26,6 +26,7 @@ from typing import IO
 
 from fastapi import Request
 from python_multipart.multipart import MultipartParseError, MultipartParser, parse_options_header
+from starlette.requests import ClientDisconnect
 
 from .errors import Problem
 
@@ -159,6 +160,8 @@ async def read_multipart(
         parser.finalize()
     except MultipartParseError as exc:
         raise Problem(400, "malformed multipart body") from exc
+    except ClientDisconnect as exc:  # nobody to answer; the caller cleans up
+        raise Problem(400, "the client disconnected during the upload") from exc
     finally:
         reader.close()
     if reader.problem is not None:
