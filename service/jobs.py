@@ -363,12 +363,13 @@ class JobRunner:
                 continue
             try:
                 self._run(batch)
-            except Exception:  # the engine itself failed: put the batch back and pause
+            except Exception:  # the engine itself failed: put the batch back (recorded files stay done) and pause
+                if self._stopping.is_set():
+                    return
                 log.exception("a batch of %d file(s) failed in the engine; re-queued", len(batch))
                 with self._lock:
-                    keys = list(self._in_flight)
                     self._in_flight.clear()
-                self._safely(lambda keys=keys: self.queue.requeue(keys))  # not the files' fault
+                self._safely(lambda batch=batch: self.queue.requeue([f.key for f in batch]))  # not the files' fault
                 self._stopping.wait(2.0)
 
     def _run(self, batch: list[Claimed]) -> None:
