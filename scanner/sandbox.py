@@ -121,12 +121,12 @@ class WorkerPool(Generic[T, R]):
         self._pool.join()
 
     def submit(self, item: T) -> Future[R]:
-        """Schedule one item now and return its future, for callers that collect results out of order."""
+        """Schedule one item and return its future; read it with :meth:`collect` (callers that reorder)."""
         return self._pool.schedule(self.fn, args=(item,), timeout=self.timeout)  # type: ignore[no-any-return]
 
-    def failure(self, exc: BaseException) -> BaseException:
-        """The typed error that reports ``exc``, raised by an item's future (timeout, dead worker, memory)."""
-        return _describe(exc, self.timeout)
+    def collect(self, item: T, future: Future[R], on_failure: Callable[[T, BaseException], R]) -> R:
+        """The result of a future from :meth:`submit`, or ``on_failure(item, error)`` if the item failed."""
+        return self._collect(item, future, on_failure)
 
     def map(self, items: Iterable[T], on_failure: Callable[[T, BaseException], R]) -> Iterator[R]:
         """Results of ``fn`` over ``items`` in input order; a failed item yields ``on_failure(item, error)``."""

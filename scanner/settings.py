@@ -56,6 +56,10 @@ class Settings(BaseSettings):
 
     # --- execution ----------------------------------------------------------------------------
     workers: int = Field(0, ge=0, description="worker processes; 0 means one per CPU core")
+    progress_interval_s: float = Field(10.0, gt=0, description="seconds between progress lines when stderr is not a terminal")
+
+    # --- reports ----------------------------------------------------------------------------
+    report_detail_files: int = Field(200, ge=0, description="riskiest files shown passage by passage in the HTML report")
 
     # --- service ----------------------------------------------------------------------------
     host: str = "127.0.0.1"

@@ -217,7 +217,7 @@ class Service:
             log.info("removed %d spool entries left by the previous run", swept)
         engine = engine_for(s, self.config, self.pool)
         self.runner = JobRunner(self.queue, engine, self.spool, self.policy, self.metrics,
-                                batch=2 * self.pool.workers, allowed_roots=s.allowed_roots).start()
+                                allowed_roots=s.allowed_roots).start()
 
     def stop(self) -> None:
         finished = self.runner.stop(self.settings.shutdown_grace_s) if self.runner else True

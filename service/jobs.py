@@ -36,7 +36,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
 
 from scanner.data import ScanResult
-from scanner.engine import ScanJob
+from scanner.engine import Engine, EngineSession, ScanJob
 from scanner.errors import MidianError
 from scanner.policy import Policy
 from scanner.scan import failed_result
@@ -44,7 +44,7 @@ from scanner.scan import failed_result
 from .db import ACTIVE_JOB_STATES, Database, Job, JobFile, Result, utcnow
 from .errors import Problem
 from .metrics import Metrics
-from .scanning import Engine, mask
+from .scanning import mask
 from .spool import Spool
 
 log = logging.getLogger(__name__)
@@ -301,90 +301,124 @@ def inside_allowed(real: str, allowed: Sequence[Path]) -> bool:
 
 # --- the runner ---------------------------------------------------------------------------------
 class JobRunner:
-    """One thread that claims queued files, runs them through the engine and records the results."""
+    """One thread that keeps the engine's session full of queued files and records results as they finish.
+
+    Files are claimed only when the session has room (``capacity - in_flight``), so the queue stays in
+    the database, and results are recorded in completion order: a slow file holds back nothing else.
+    """
 
     def __init__(self, queue: JobQueue, engine: Engine, spool: Spool, policy: Policy, metrics: Metrics, *,
-                 batch: int, allowed_roots: Sequence[Path] = (), idle_s: float = 1.0) -> None:
+                 allowed_roots: Sequence[Path] = (), idle_s: float = 1.0, poll_s: float = 0.05) -> None:
         self.queue = queue
         self.engine = engine
         self.spool = spool
         self.policy = policy
         self.metrics = metrics
-        self.batch = max(1, batch)
         self.allowed_roots = list(allowed_roots)
         self.idle_s = idle_s
+        self.poll_s = poll_s
         self._wake = threading.Event()
         self._stopping = threading.Event()
+        self._grace = 0.0
         self._lock = threading.Lock()
         self._in_flight: dict[tuple[str, int], Claimed] = {}
         self._abandoned = False
+        self._requeued = False
         self._thread: threading.Thread | None = None
 
     def start(self) -> JobRunner:
-        self._thread = threading.Thread(target=self._loop, name="midian-jobs", daemon=True)
+        self._thread = threading.Thread(target=self._main, name="midian-jobs", daemon=True)
         self._thread.start()
         return self
 
     def wake(self) -> None:
-        """New work arrived: look now instead of at the next idle tick."""
+        """New work arrived (or a file finished): look now instead of at the next poll."""
         self._wake.set()
 
     def stop(self, grace: float) -> bool:
-        """Stop claiming; wait up to ``grace`` seconds for files in flight, then re-queue the rest.
+        """Stop claiming; let files in flight finish for up to ``grace`` seconds, then re-queue the rest.
 
-        Returns True when everything in flight finished; False when files were re-queued (the caller
-        then stops the workers).
+        Returns True when nothing was left in flight; False when files were re-queued (the caller then
+        stops the workers instead of waiting for them).
         """
+        self._grace = grace
         self._stopping.set()
         self._wake.set()
         if self._thread is None:
             return True
-        self._thread.join(grace)
-        if not self._thread.is_alive():
-            return True
-        with self._lock:
-            self._abandoned = True
-            keys = list(self._in_flight)
-        requeued = self.queue.requeue(keys)
-        log.warning("shutdown: %d file(s) in flight re-queued for the next start", requeued)
-        return False
+        self._thread.join(grace + 10)
+        if self._thread.is_alive():  # stuck (database away?): give up on what is in flight
+            with self._lock:
+                self._abandoned = True
+                keys = list(self._in_flight)
+            self._safely(lambda: self.queue.requeue(keys))
+            return False
+        return not self._requeued
 
-    def _loop(self) -> None:
+    def _main(self) -> None:
         while not self._stopping.is_set():
             try:
-                batch = self.queue.claim(self.batch)
-            except Exception:  # database unavailable for a moment: try again shortly
-                log.exception("claiming queued files failed")
-                self._stopping.wait(2.0)
-                continue
-            if not batch:
-                self._wake.wait(self.idle_s)
-                self._wake.clear()
-                continue
-            try:
-                self._run(batch)
-            except Exception:  # the engine itself failed: put the batch back (recorded files stay done) and pause
-                if self._stopping.is_set():
+                with self.engine.open() as session:
+                    if hasattr(session, "on_done"):
+                        session.on_done = self.wake
+                    self._serve(session)
                     return
-                log.exception("a batch of %d file(s) failed in the engine; re-queued", len(batch))
+            except Exception:  # the engine failed (cluster away...): put its files back and try again
+                log.exception("the job engine failed; its files in flight are re-queued")
                 with self._lock:
+                    keys = list(self._in_flight)
                     self._in_flight.clear()
-                self._safely(lambda batch=batch: self.queue.requeue([f.key for f in batch]))  # not the files' fault
+                self._safely(lambda keys=keys: self.queue.requeue(keys))  # not the files' fault
                 self._stopping.wait(2.0)
 
-    def _run(self, batch: list[Claimed]) -> None:
-        ready = []
+    def _serve(self, session: EngineSession) -> None:
+        while not self._stopping.is_set():
+            self._wake.clear()
+            claimed = self._fill(session)
+            done = session.completed(wait=False)  # never block: a stop request must be seen at once
+            for tag, result in done:
+                self._record(self._in_flight[tag], result)  # type: ignore[index]
+            if not claimed and not done:
+                self._wake.wait(self.poll_s if session.in_flight else self.idle_s)
+        self._drain(session)
+
+    def _fill(self, session: EngineSession) -> int:
+        room = session.capacity - session.in_flight
+        if room <= 0:
+            return 0
+        try:
+            batch = self.queue.claim(room)
+        except Exception:  # database unavailable for a moment: try again shortly
+            log.exception("claiming queued files failed")
+            self._stopping.wait(2.0)
+            return 0
         for file in batch:
             refusal = self._refusal(file)
-            if refusal is None:
-                ready.append(file)
-            elif not self._record(file, failed_result(file.name, refusal, file.sha256 or "")):
-                return
+            if refusal is not None:
+                self._record(file, failed_result(file.name, refusal, file.sha256 or ""))
+                continue
+            with self._lock:
+                self._in_flight[file.key] = file
+            session.submit(file.scan_job(), file.key)
+        return len(batch)
+
+    def _drain(self, session: EngineSession) -> None:
+        """On stop: record what finishes within the grace period, re-queue the rest."""
+        deadline = time.monotonic() + self._grace
+        while session.in_flight and time.monotonic() < deadline:
+            done = session.completed(wait=False)
+            for tag, result in done:
+                self._record(self._in_flight[tag], result)  # type: ignore[index]
+            if not done:
+                self._wake.wait(min(self.poll_s, max(0.0, deadline - time.monotonic())))
+                self._wake.clear()
         with self._lock:
-            self._in_flight = {f.key: f for f in ready}
-        for file, result in zip(ready, self.engine.run(f.scan_job() for f in ready), strict=True):
-            if not self._record(file, result):
-                return
+            keys = list(self._in_flight)
+            self._abandoned = True
+        if keys:
+            requeued = self._safely(lambda: self.queue.requeue(keys)) or 0
+            log.warning("shutdown: %d file(s) in flight re-queued for the next start", requeued)
+            self._requeued = True
 
     def _refusal(self, file: Claimed) -> MidianError | None:
         if file.attempts > MAX_ATTEMPTS:
@@ -394,15 +428,15 @@ class JobRunner:
             return OutsideAllowedRoots("the file now resolves outside the allowed roots and was not read")
         return None
 
-    def _record(self, file: Claimed, result: ScanResult) -> bool:
+    def _record(self, file: Claimed, result: ScanResult) -> None:
         result = mask(result, self.policy)
         with self._lock:
             if self._abandoned:
-                return False
+                return
             outcome = self._safely(lambda: self.queue.record(file, result))
             self._in_flight.pop(file.key, None)
         if outcome is None:  # not recorded: keep the upload, the file is re-queued at the next start
-            return True
+            return
         if file.spooled:
             self.spool.discard(file.path)
         recorded, finished = outcome
@@ -410,7 +444,6 @@ class JobRunner:
             self.metrics.scanned("job", result)
         if finished:
             self.spool.discard_dir(self.spool.job_dir(file.job_id))
-        return True
 
     def _safely(self, action):  # type: ignore[no-untyped-def]
         """Run a database write, retrying briefly when the database is busy or away."""

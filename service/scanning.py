@@ -3,8 +3,9 @@
 The service keeps one pool of scanner worker processes open for its whole life
 (:meth:`scanner.engine.LocalEngine.pool`): each worker loads the model once, a worker that crashes or
 times out is replaced, and its file gets a typed non-ok result. Synchronous ``/v1/scan`` calls submit
-straight to it; batch jobs go through :func:`engine_for`, which returns the same pool behind the
-engines' ``run(jobs)`` interface, or the Dask engine when a scheduler address is set.
+straight to it. Batch jobs go through :func:`engine_for`: the same warm pool behind the engines'
+session interface (:class:`scanner.engine.EngineSession`: submit with a tag, collect in completion
+order), or :class:`scanner.engine.DaskEngine` when a scheduler address is set (``MIDIAN_SCHEDULER``).
 
 Every result the service stores or returns first goes through :func:`mask`: finding text of the
 categories listed in the policy's ``mask.categories`` is replaced by asterisks of the same length (so
@@ -14,17 +15,17 @@ offsets still line up), and their evidence keeps its kind and description but no
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextlib
 import logging
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
-from typing import Protocol
 
 from scanner.data import Finding, ScanResult
-from scanner.engine import LocalEngine, ScanJob, ScannerConfig
-from scanner.errors import UsageError
+from scanner.engine import DaskEngine, Engine, LocalEngine, ScanJob, ScannerConfig, ordered
 from scanner.policy import Policy
 from scanner.sandbox import WorkerPool
 from scanner.scan import failed_result
@@ -35,10 +36,8 @@ log = logging.getLogger(__name__)
 MASK_CHAR = "*"
 
 
-class Engine(Protocol):
-    """What the job runner needs: results of ``jobs`` in input order (``scanner.engine``'s interface)."""
-
-    def run(self, jobs: Iterable[ScanJob]) -> Iterator[ScanResult]: ...
+def _failed(job: ScanJob, exc: BaseException) -> ScanResult:
+    return failed_result(job.display, exc, job.sha256 or "")
 
 
 class ScanPool:
@@ -77,7 +76,7 @@ class ScanPool:
             self.ready = False
 
     def submit(self, job: ScanJob) -> Future[ScanResult]:
-        """Schedule ``job`` (on a new pool if the current one broke)."""
+        """Schedule ``job`` (on a new pool if the current one broke); read it with :meth:`outcome`."""
         pool = self._current()
         try:
             future = pool.submit(job)
@@ -90,35 +89,30 @@ class ScanPool:
         future.midian_pool = pool  # type: ignore[attr-defined]  # which pool to replace if it breaks
         return future
 
-    def outcome(self, job: ScanJob, future: Future[ScanResult]) -> ScanResult:
-        """The result of ``job``: its scan, or a typed failure (crashed worker, timeout). Blocks."""
-        for _ in range(2):
-            try:
-                return future.result()
-            except BrokenProcessPool:  # aborted by a broken pool before it ran: once more, on a new pool
+    def outcome(self, job: ScanJob, future: Future[ScanResult]) -> ScanResult | None:
+        """The result of a finished future: the scan or a typed failure (crashed worker, timeout); None
+        when a broken pool aborted the job before it ran (submit it again)."""
+        with contextlib.suppress(concurrent.futures.CancelledError):
+            if isinstance(future.exception(), BrokenProcessPool) and not self._closing:
                 self._replace(getattr(future, "midian_pool", None))
-                future = self.submit(job)
-            except Exception as exc:  # the worker failed on this file: report it and go on
-                return self._failed(job, exc)
-        return self._failed(job, BrokenProcessPool("the worker pool broke twice while this file waited"))
+                return None
+        return self._current().collect(job, future, _failed)
 
     async def scan(self, job: ScanJob) -> ScanResult:
         """Scan one job in a worker without blocking the event loop."""
         for _ in range(2):
             future = self.submit(job)
             try:
-                return await asyncio.wrap_future(future)
+                await asyncio.wrap_future(future)
             except asyncio.CancelledError:
                 future.cancel()
                 raise
-            except BrokenProcessPool:
-                self._replace(getattr(future, "midian_pool", None))
-            except Exception as exc:  # the worker failed on this file: report it and go on
-                return self._failed(job, exc)
-        return self._failed(job, BrokenProcessPool("the worker pool broke twice while this file waited"))
-
-    def _failed(self, job: ScanJob, exc: BaseException) -> ScanResult:
-        return failed_result(job.display, self._current().failure(exc), job.sha256 or "")
+            except Exception:  # explained by outcome()
+                pass
+            result = self.outcome(job, future)
+            if result is not None:
+                return result
+        return _failed(job, BrokenProcessPool("the worker pool broke twice while this file waited; retry it"))
 
     def _current(self) -> WorkerPool[ScanJob, ScanResult]:
         assert self._pool is not None, "pool not started"
@@ -131,8 +125,7 @@ class ScanPool:
                 return
             old, (self._pool, _) = self._pool, self._new_pool()
         log.error("the worker pool broke (a worker died while idle?); started a new one")
-        if old is not None:
-            threading.Thread(target=old.stop, name="midian-pool-stop", daemon=True).start()
+        threading.Thread(target=old.stop, name="midian-pool-stop", daemon=True).start()
 
     def recycle(self) -> None:
         """Replace the workers (after the registry changed); work in flight finishes on the old ones."""
@@ -153,33 +146,62 @@ class ScanPool:
             self._pool.stop()
 
 
+class PoolSession:
+    """An :class:`~scanner.engine.EngineSession` over the warm pool (the pool outlives the session)."""
+
+    def __init__(self, pool: ScanPool, on_done: Callable[[], None] | None = None) -> None:
+        self.pool = pool
+        self.capacity = 2 * pool.workers
+        self.on_done = on_done  # called from a pool thread when a file finishes (the runner wakes up)
+        self._futures: dict[Future[ScanResult], tuple[ScanJob, Hashable]] = {}
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._futures)
+
+    def submit(self, job: ScanJob, tag: Hashable) -> None:
+        future = self.pool.submit(job)
+        self._futures[future] = (job, tag)
+        if self.on_done is not None:
+            on_done = self.on_done
+            future.add_done_callback(lambda _: on_done())
+
+    def completed(self, wait: bool) -> list[tuple[Hashable, ScanResult]]:
+        if not self._futures:
+            return []
+        finished, _ = concurrent.futures.wait(list(self._futures), timeout=None if wait else 0,
+                                              return_when=concurrent.futures.FIRST_COMPLETED)
+        out = []
+        for future in finished:
+            job, tag = self._futures.pop(future)
+            result = self.pool.outcome(job, future)
+            if result is None:  # aborted by a broken pool before it ran: once more on the new one
+                self.submit(job, tag)
+            else:
+                out.append((tag, result))
+        return out
+
+
 class PoolEngine:
-    """The warm pool behind the engines' ``run(jobs)`` interface: everything submitted at once, results in order."""
+    """The warm pool as an :class:`~scanner.engine.Engine` (``run`` in input order, or an open session)."""
 
     def __init__(self, pool: ScanPool) -> None:
         self.pool = pool
 
     def run(self, jobs: Iterable[ScanJob]) -> Iterator[ScanResult]:
-        submitted = [(job, self.pool.submit(job)) for job in jobs]
-        for job, future in submitted:
-            yield self.pool.outcome(job, future)
+        with self.open() as session:
+            yield from ordered(session, jobs)
+
+    @contextlib.contextmanager
+    def open(self) -> Iterator[PoolSession]:
+        yield PoolSession(self.pool)
 
 
 def engine_for(settings: Settings, config: ScannerConfig, pool: ScanPool) -> Engine:
     """The engine that runs batch jobs: the Dask cluster at ``settings.scheduler``, else the warm pool."""
-    if not settings.scheduler:
-        return PoolEngine(pool)
-    return dask_engine()(config, scheduler=settings.scheduler)  # type: ignore[no-any-return]
-
-
-def dask_engine() -> type:
-    """``scanner.engine.DaskEngine``; raises :class:`UsageError` when this installation lacks it."""
-    try:
-        from scanner.engine import DaskEngine  # type: ignore[attr-defined]
-    except ImportError as exc:
-        raise UsageError("MIDIAN_SCHEDULER is set but this installation has no Dask engine; "
-                         "install midian[dask] or unset MIDIAN_SCHEDULER") from exc
-    return DaskEngine  # type: ignore[no-any-return]
+    if settings.scheduler:
+        return DaskEngine(config, scheduler=settings.scheduler)
+    return PoolEngine(pool)
 
 
 def mask(result: ScanResult, policy: Policy) -> ScanResult:

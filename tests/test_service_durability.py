@@ -96,13 +96,13 @@ def test_sigkill_in_the_middle_of_a_200_file_job(holder: Holder) -> None:
 
 
 def test_sigterm_requeues_work_in_flight_and_the_next_start_finishes_it(holder: Holder) -> None:
-    docs = {f"term{i:02d}.txt": document(i) for i in range(60)}
+    docs = {f"term{i:03d}.txt": document(i) for i in range(150)}
     with holder.client() as c:
         job = submit(c, docs)
-        wait_until_partly_done(c, job, 60, at_least=8)
+        wait_until_partly_done(c, job, 150, at_least=8)
     assert holder.server.stop() in (0, -signal.SIGTERM)
     states = holder.file_states(job)
-    assert "running" not in states and 0 < states.get("done", 0) < 60, states  # finished or back in the queue
+    assert "running" not in states and 0 < states.get("done", 0) < 150, states  # finished or back in the queue
     holder.server = holder.start()
     with holder.client() as c:
         assert_exactly_once(c, job, docs)

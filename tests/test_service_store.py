@@ -7,6 +7,7 @@ skip, saying why, when that is impossible.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import threading
@@ -178,7 +179,7 @@ def test_runner_scans_spooled_files_masks_results_and_deletes_uploads(tmp_path: 
         path.write_text(text, encoding="utf-8")
         new.append(NewFile(f"f{i}.txt", str(path), True))
     queue.create("a" * 32, "owner", "upload", new)
-    runner = JobRunner(queue, InlineEngine(ScannerConfig(settings)), spool, load_policy(), Metrics(), batch=4, idle_s=0.05)
+    runner = JobRunner(queue, InlineEngine(ScannerConfig(settings)), spool, load_policy(), Metrics(), idle_s=0.05)
     runner.start()
     try:
         for _ in range(600):
@@ -203,7 +204,7 @@ def test_runner_gives_up_on_a_file_that_keeps_killing_the_service(tmp_path: Path
         queue.claim(1)
         queue.requeue_running()
     runner = JobRunner(queue, InlineEngine(ScannerConfig(settings)), Spool(tmp_path / "spool").create(), load_policy(),
-                       Metrics(), batch=1, allowed_roots=[Path("/srv")], idle_s=0.05).start()
+                       Metrics(), allowed_roots=[Path("/srv")], idle_s=0.05).start()
     try:
         for _ in range(200):
             if queue.status("b" * 32)["state"] == "done":
@@ -242,3 +243,39 @@ def test_live_service_on_postgresql(tmp_path: Path, pg_admin_url: str) -> None:
     finally:
         assert server.stop() in (0, -15)
     assert not (data / "midian.db").exists()  # everything went to PostgreSQL
+
+
+def test_runner_on_a_dask_cluster_when_a_scheduler_is_set(tmp_path: Path) -> None:
+    pytest.importorskip("distributed")
+    import dask
+    from distributed import LocalCluster
+
+    from service.scanning import engine_for
+
+    db = Database(f"sqlite:///{tmp_path / 'midian.db'}").create_all()
+    queue, spool = JobQueue(db), Spool(tmp_path / "spool").create()
+    texts = ["单价最低放到8,650元，再低就不做了，咱们成本在7,400左右。", "今天天气很好。", "烧结温度1350℃，保温4小时。"]
+    new = []
+    for i, text in enumerate(texts):
+        path = spool.file_dir("d" * 32, i) / f"f{i}.txt"
+        path.parent.mkdir(parents=True)
+        path.write_text(text, encoding="utf-8")
+        new.append(NewFile(f"f{i}.txt", str(path), True))
+    queue.create("d" * 32, "owner", "upload", new)
+    with dask.config.set({"distributed.worker.daemon": False}), LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        settings = Settings(data_dir=tmp_path / "data", scheduler=cluster.scheduler_address)
+        engine = engine_for(settings, ScannerConfig(settings), pool=None)  # type: ignore[arg-type]
+        assert type(engine).__name__ == "DaskEngine"
+        runner = JobRunner(queue, engine, spool, load_policy(), Metrics(), idle_s=0.05).start()
+        try:
+            for _ in range(1200):
+                if queue.status("d" * 32)["state"] == "done":
+                    break
+                time.sleep(0.05)
+        finally:
+            assert runner.stop(30)
+    bodies, _ = queue.results("d" * 32, after=-1, limit=10)
+    assert [json.loads(b)["path"] for b in bodies] == ["f0.txt", "f1.txt", "f2.txt"]
+    assert all(json.loads(b)["status"] == "ok" for b in bodies)
+    db.dispose()

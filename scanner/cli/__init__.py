@@ -31,14 +31,34 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"midian {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more diagnostics on stderr")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{__name__}.{info.name}")
+    for module in _command_modules():
         command = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
         module.configure(command)
         command.set_defaults(_run=module.run)
     return parser
+
+
+def _command_modules() -> list:  # type: ignore[type-arg]
+    """This package's command modules, then those other packages register under ``midian.commands``.
+
+    ``training`` (train, eval) and ``service`` (serve, keys) import ``scanner``, never the reverse, so
+    they plug their commands in through entry points declared in pyproject.toml.
+    """
+    from importlib.metadata import entry_points
+
+    modules = [importlib.import_module(f"{__name__}.{info.name}")
+               for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name) if not info.name.startswith("_")]
+    names = {m.NAME for m in modules}
+    for entry in sorted(entry_points(group="midian.commands"), key=lambda e: e.name):
+        try:
+            module = entry.load()
+        except ImportError as exc:  # an optional part that is not installed: say so, keep the rest working
+            logging.getLogger(__name__).debug("command %s unavailable: %s", entry.name, exc)
+            continue
+        if module.NAME not in names:
+            modules.append(module)
+            names.add(module.NAME)
+    return modules
 
 
 def main(argv: Sequence[str] | None = None) -> int:

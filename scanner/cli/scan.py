@@ -1,4 +1,9 @@
-"""``midian scan PATH...``: verdicts, findings and evidence for every file (``../shared/INTERFACE.md``)."""
+"""``midian scan PATH...``: verdicts, findings and evidence for every file (``../shared/INTERFACE.md``).
+
+With ``--state DB`` the scan is incremental and resumable (:mod:`scanner.batch`); ``--engine dask``
+runs it on a Dask cluster (:class:`scanner.engine.DaskEngine`). The output is the same either way:
+one result per input file, in input order, and the exit code from all of them.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,11 @@ import argparse
 import hashlib
 import sys
 from collections.abc import Iterator
+from typing import Any
 
 from ..data import ScanResult
-from ..engine import LocalEngine, ScanJob, ScannerConfig
+from ..engine import DaskEngine, LocalEngine, ScanJob, ScannerConfig
+from ..errors import UsageError
 from ..inputs import check_inputs, iter_inputs
 from ..policy import load_policy
 from ..progress import Progress
@@ -20,6 +27,8 @@ NAME = "scan"
 HELP = "scan files and directories for trade secrets"
 
 EXIT_CLEAN, EXIT_CONFIDENTIAL, EXIT_UNSCANNED = 0, 1, 3
+ENGINES = ("local", "dask")
+
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -32,6 +41,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--registry", default=None, metavar="DB", help="secret registry to consult (default: the data directory's)")
     parser.add_argument("--no-registry", action="store_true", help="do not consult any secret registry")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress on standard error")
+    parser.add_argument("--state", default=None, metavar="DB",
+                        help="state database (SQLite): scan only new or changed files, resume after a kill")
+    parser.add_argument("--rescan", action="store_true", help="with --state: scan every file again")
+    parser.add_argument("--engine", choices=ENGINES, default=None,
+                        help="local process pool (default) or a Dask cluster (the dask extra)")
+    parser.add_argument("--scheduler", default=None, metavar="ADDR",
+                        help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (implies --engine dask; "
+                             "without it --engine dask starts a local cluster)")
     add_workers(parser)
 
 
@@ -67,13 +84,28 @@ def exit_code(results: list[ScanResult] | tuple[int, int]) -> int:
     return EXIT_UNSCANNED if unscanned else EXIT_CLEAN
 
 
+def engine_for(args: argparse.Namespace, config: ScannerConfig) -> tuple[str, Any]:
+    """The engine named by ``--engine`` / ``--scheduler``."""
+    name = args.engine or ("dask" if args.scheduler else "local")
+    if name == "local" and args.scheduler:
+        raise UsageError("--scheduler needs --engine dask")
+    if name == "dask":
+        return name, DaskEngine(config, scheduler=args.scheduler, workers=args.workers)
+    return name, LocalEngine(config)
+
+
 def run(args: argparse.Namespace) -> int:
     check_inputs(args.paths)
+    if args.rescan and not args.state:
+        raise UsageError("--rescan needs --state DB")
     config = config_from_args(args)
+    engine_name, engine = engine_for(args, config)
     fmt = default_format(args.format, tty_default="jsonl")
-    total = sum(1 for _ in iter_inputs(args.paths)) if sys.stderr.isatty() else None
-    progress = Progress(total=total, enabled=not args.quiet)
-    engine = LocalEngine(config)
+    progress = Progress(enabled=not args.quiet, interval=config.settings.progress_interval_s)
+    if progress.enabled and sys.stderr.isatty():  # the bar wants a total; count without delaying the scan
+        progress.count_in_background(lambda: iter_inputs(args.paths))
+    if args.state:
+        return _run_with_state(args, config, engine_name, engine, fmt, progress)
     confidential = unscanned = 0
     with open_output(args.output) as out:
         writer = writer_for(fmt, out)
@@ -86,3 +118,27 @@ def run(args: argparse.Namespace) -> int:
         writer.finish()
     progress.close()
     return exit_code((confidential, unscanned))
+
+
+def _run_with_state(args: argparse.Namespace, config: ScannerConfig, engine_name: str, engine: Any, fmt: str,
+                    progress: Progress) -> int:
+    from ..batch import BatchRun
+    from ..state import Fingerprint, StateDB, path_key
+
+    fingerprint = Fingerprint.current(config.model_version(), load_policy(args.policy).fingerprint())
+    with StateDB(args.state) as state, open_output(args.output) as out:  # the lock first: never truncate for nothing
+        if progress.total is None:  # until a count is done (terminals), the last run's number is the best guess
+            known = state.count_under([path_key(p) for p in args.paths if p != "-"])
+            if known:
+                progress.set_total(known, estimated=True)
+        writer = writer_for(fmt, out)
+        writer.start()
+        batch = BatchRun(state, engine, fingerprint, writer.write, rescan=args.rescan, password=args.password,
+                         progress=progress, engine_name=engine_name)
+        stats = batch.run(args.paths)
+        writer.finish()
+    progress.close()
+    if not args.quiet:
+        print(f"midian: state {args.state}: {stats.files} files, {stats.scanned} scanned, {stats.reused} unchanged, "
+              f"{stats.touched} touched but identical, {stats.removed} removed since the last run", file=sys.stderr)
+    return exit_code((stats.confidential, stats.unscanned))

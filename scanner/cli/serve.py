@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 
+from ..errors import UsageError
 from ..settings import get_settings
 from ._common import add_workers
 
@@ -23,12 +25,11 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn  # the library knows nothing of HTTP: the service is imported only here
 
     from service import create_app
-    from service.scanning import dask_engine
 
     updates = {k: v for k, v in (("host", args.host), ("port", args.port), ("workers", args.workers)) if v is not None}
     settings = get_settings().model_copy(update=updates)
-    if settings.scheduler:
-        dask_engine()  # fail with a usage error now rather than in the middle of starting up
+    if settings.scheduler and importlib.util.find_spec("distributed") is None:
+        raise UsageError("MIDIAN_SCHEDULER is set but Dask is not installed: pip install 'midian[dask]'")
     uvicorn.run(
         create_app(settings),
         host=settings.host,

@@ -103,7 +103,9 @@ class Source:
         """Open the bytes as a ZIP package or raise :class:`CorruptDocumentError`."""
         try:
             return zipfile.ZipFile(io.BytesIO(self.data))
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+        except NotImplementedError as exc:  # headers that claim a ZIP version or feature Python lacks
+            raise UnsupportedFormatError(f"{self.name}: uses a ZIP feature Python cannot read ({exc})") from exc
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
             raise CorruptDocumentError(f"{self.name}: not a readable ZIP package ({exc}); the file is damaged or truncated") from exc
 
     def open_ole(self) -> olefile.OleFileIO:
