@@ -3,9 +3,8 @@
 Life of a file: created ``queued`` with its job; the runner claims as many as the engine's session has
 room for (``running``, attempts + 1, one transaction), submits them, and records each result as it
 completes, in one transaction that inserts the result keyed by ``(job, seq)`` (a second insert is
-ignored), marks the file ``done`` and counts it
-on the job — the job is ``done`` when its count reaches its total. Only then is the spooled upload
-deleted. Whatever the moment the service dies, a file is ``queued``, ``running`` or ``done`` with its
+ignored), marks the file ``done`` and counts it on the job — the job is ``done`` when its count
+reaches its total. Only then is the spooled upload deleted. Whatever the moment the service dies, a file is ``queued``, ``running`` or ``done`` with its
 result; on start :meth:`JobQueue.requeue_running` puts ``running`` files back in the queue, so every
 file ends with exactly one result. A file that was in flight when the service died
 :data:`MAX_ATTEMPTS` times is recorded as failed instead of being tried again (it may be what kills

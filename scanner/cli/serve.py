@@ -16,6 +16,8 @@ HELP = "run the HTTP scanning service (FastAPI under uvicorn)"
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default=None, help="address to listen on (default: 127.0.0.1, MIDIAN_HOST)")
     parser.add_argument("--port", type=int, default=None, help="port to listen on (default: 8000, MIDIAN_PORT)")
+    parser.add_argument("--scheduler", default=None, metavar="ADDR",
+                        help="run batch jobs on this Dask scheduler (MIDIAN_SCHEDULER); the spool must be on a path the workers mount")
     parser.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"),
                         help="uvicorn's log level (default: info)")
     add_workers(parser)
@@ -26,10 +28,11 @@ def run(args: argparse.Namespace) -> int:
 
     from service import create_app
 
-    updates = {k: v for k, v in (("host", args.host), ("port", args.port), ("workers", args.workers)) if v is not None}
+    updates = {k: v for k, v in (("host", args.host), ("port", args.port), ("workers", args.workers),
+                                  ("scheduler", args.scheduler)) if v is not None}
     settings = get_settings().model_copy(update=updates)
     if settings.scheduler and importlib.util.find_spec("distributed") is None:
-        raise UsageError("MIDIAN_SCHEDULER is set but Dask is not installed: pip install 'midian[dask]'")
+        raise UsageError("a Dask scheduler is set but Dask is not installed: pip install 'midian[dask]'")
     uvicorn.run(
         create_app(settings),
         host=settings.host,
