@@ -205,19 +205,20 @@ class LocalEngine:
         self.config = config
         self.workers = workers or config.settings.worker_count()
 
-    def run(self, jobs: Iterable[ScanJob]) -> Iterator[ScanResult]:
+    def pool(self) -> WorkerPool[ScanJob, ScanResult]:
+        """A pool of this engine's scanner workers, for callers that keep one open (the service)."""
         s = self.config.settings
-        with WorkerPool(scan_job, workers=self.workers, timeout=s.file_timeout_s, memory_mb=s.worker_memory_mb,
-                        max_tasks=s.worker_max_tasks, initializer=_init_worker, initargs=(self.config,)) as pool:
+        return WorkerPool(scan_job, workers=self.workers, timeout=s.file_timeout_s, memory_mb=s.worker_memory_mb,
+                          max_tasks=s.worker_max_tasks, initializer=_init_worker, initargs=(self.config,))
+
+    def run(self, jobs: Iterable[ScanJob]) -> Iterator[ScanResult]:
+        with self.pool() as pool:
             yield from pool.map(jobs, _failed)
 
     @contextlib.contextmanager
     def open(self) -> Iterator[LocalSession]:
         """A session over a fresh worker pool, closed (workers stopped) on exit."""
-        s = self.config.settings
-        pool: WorkerPool[ScanJob, ScanResult] = WorkerPool(
-            scan_job, workers=self.workers, timeout=s.file_timeout_s, memory_mb=s.worker_memory_mb,
-            max_tasks=s.worker_max_tasks, initializer=_init_worker, initargs=(self.config,))
+        pool = self.pool()
         try:
             yield LocalSession(pool)
         except BaseException:

@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     max_files_per_job: int = Field(10_000, gt=0)
     rate_limit_per_minute: int = Field(600, ge=0, description="requests per API key per minute; 0: off")
     allowed_roots: list[Path] = Field(default_factory=list, description="server-side roots jobs may scan")
+    scheduler: str | None = Field(None, description="Dask scheduler address; the service's batch jobs run there when set")
+    max_pending_scans: int = Field(64, gt=0, description="synchronous scans waiting for a worker before the service answers 503")
+    max_connections: int = Field(256, gt=0, description="concurrent connections before the service answers 503")
+    results_page_size: int = Field(100, gt=0, le=1000, description="job results per page unless the caller asks otherwise")
+    shutdown_grace_s: float = Field(30.0, ge=0, description="on SIGTERM, time to finish files in flight before re-queueing them")
 
     def worker_count(self) -> int:
         """Worker processes to start: the setting, or one per core."""
@@ -80,6 +85,16 @@ class Settings(BaseSettings):
     @property
     def registry_file(self) -> Path:
         return self.registry_path or self.data_dir / "registry.db"
+
+    @property
+    def spool_dir(self) -> Path:
+        """Where the service keeps uploaded bytes until their file is scanned."""
+        return self.data_dir / "spool"
+
+    @property
+    def keys_file(self) -> Path:
+        """The service's API keys (hashed), written by ``midian keys create``."""
+        return self.data_dir / "keys.json"
 
 
 @lru_cache(maxsize=1)
