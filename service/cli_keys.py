@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from ..settings import get_settings
+from scanner.settings import get_settings
 
 NAME = "keys"
 HELP = "create, list and revoke API keys of the HTTP service"
@@ -24,7 +24,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from service.auth import KeyStore  # the library knows nothing of HTTP: the service is imported only here
+    from .auth import KeyStore
 
     store = KeyStore(get_settings().keys_file)
     if args.action == "create":

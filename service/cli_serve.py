@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import importlib.util
 
-from ..errors import UsageError
-from ..settings import get_settings
-from ._common import add_workers
+from scanner.cli._common import add_workers
+from scanner.errors import UsageError
+from scanner.settings import get_settings
 
 NAME = "serve"
 HELP = "run the HTTP scanning service (FastAPI under uvicorn)"
@@ -24,9 +24,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import uvicorn  # the library knows nothing of HTTP: the service is imported only here
+    import uvicorn
 
-    from service import create_app
+    from . import create_app
 
     updates = {k: v for k, v in (("host", args.host), ("port", args.port), ("workers", args.workers),
                                   ("scheduler", args.scheduler)) if v is not None}
