@@ -572,7 +572,7 @@ def _routes(app: FastAPI, settings: Settings) -> None:
 
     # --- the secret registry (admin) --------------------------------------------------------
     @app.post(
-        "/v1/registry", tags=["registry"], status_code=201, responses=_problems(400, 401, 403, 413, 415, 429, 501),
+        "/v1/registry", tags=["registry"], status_code=201, responses=_problems(400, 401, 403, 413, 415, 422, 429, 501),
         openapi_extra=_body({"type": "object", "required": ["files", "label"], "properties": {
             "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
             "label": {"type": "string", "maxLength": 1024}, "category": {"type": "string", "enum": list(CATEGORIES)},

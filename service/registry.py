@@ -1,8 +1,8 @@
 """The secret registry behind ``/v1/registry``: a thin adapter over :mod:`scanner.registry`.
 
-The registry library (``open_registry(path, create=True)`` returning an object with ``add``,
-``list``, ``remove`` and ``verify``) is the only thing this module calls; it turns what those return
-into JSON and serialises writers. An installation without ``scanner.registry`` answers 501.
+:class:`scanner.registry.Registry` (``add``, ``documents``, ``remove``, ``verify``) is the only thing
+this module calls; it turns what those return into JSON and serialises writers. An installation
+without ``scanner.registry`` answers 501.
 """
 
 from __future__ import annotations
@@ -35,17 +35,42 @@ class Registry:
         self._lock = threading.Lock()
 
     def add(self, file: Path, *, label: str, category: str | None, owner: str | None) -> Any:
-        kwargs = {k: v for k, v in (("category", category), ("owner", owner)) if v}
-        return plain(self._with(lambda r: r.add(file, label=label, **kwargs)))
+        """Register ``file``; a file that does not extract cleanly is a 422 naming why."""
+        from scanner.errors import RegistryError
+
+        def action(r: Any) -> Any:
+            try:
+                return r.add(file, label, category=category or None, owner=owner or None)
+            except RegistryError as error:
+                raise Problem(422, str(error).replace(str(file), file.name)) from error
+
+        return plain(self._with(action))
 
     def list(self) -> list[Any]:
-        return [plain(e) for e in self._with(lambda r: list(r.list()))]
+        return [plain(e) for e in self._with(lambda r: r.documents())]
 
     def remove(self, entry: str) -> bool:
-        return bool(self._with(lambda r: r.remove(entry)))
+        """Remove entry ``entry`` (its numeric id); False when there is no such entry."""
+        if not entry.isdigit():
+            return False
+        from scanner.errors import RegistryError
+
+        def action(r: Any) -> bool:
+            try:
+                r.remove(int(entry))
+            except RegistryError:
+                return False
+            return True
+
+        return self._with(action)
 
     def verify(self) -> Any:
-        return plain(self._with(lambda r: r.verify()))
+        def action(r: Any) -> dict[str, Any]:
+            outcome = r.verify()
+            return {"ok": outcome.ok, "entries": outcome.entries, "head": outcome.head,
+                    "problems": list(outcome.problems)}
+
+        return self._with(action)
 
     def _with(self, action: Callable[[Any], T]) -> T:
         if not available():

@@ -257,7 +257,7 @@ def test_allow_list_match_is_negative_evidence(tmp_path: Path) -> None:
     passages = scanner.segmenter.segment([Block(PRICES)])
     signals = run_rules(scanner.detectors, passages)
     document = DocumentSignals.collect(signals)
-    probabilities = scanner.classifier.probabilities(passages, signals, document)
+    probabilities, _ = scanner.classifier.probabilities(passages, signals, document)
     with open_registry(path) as registry:
         matches, _ = registry.match(passages)
     plain = scanner.scorer.score_passages(passages, signals, probabilities, scanner.model.labels, document)

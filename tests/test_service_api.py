@@ -376,3 +376,13 @@ def test_schemathesis_finds_no_server_errors(live: Live) -> None:
         check()
         tested += 1
     assert tested >= 9
+
+
+@pytest.mark.skipif(not registry_available(), reason="scanner.registry is not on this branch yet (the registry issue)")
+def test_registry_refuses_a_file_that_does_not_extract(live: Live) -> None:
+    with live.client(live.admin) as c:
+        refused = c.post("/v1/registry", files=[("files", ("broken.pdf", b"%PDF-1.7\n garbage"))],
+                         data={"label": "broken"})
+        assert_problem(refused, 422)
+        assert "broken.pdf" in refused.json()["detail"]
+        assert c.delete("/v1/registry/not-a-number").status_code == 404
