@@ -143,3 +143,25 @@ def test_retraining_refuses_too_little_data(tmp_path: Path) -> None:
 
 def test_corpus_dir_is_the_repository_corpus() -> None:
     assert CORPUS_DIR == REPO / "training" / "corpus"
+
+
+def test_a_passage_is_found_when_findings_together_cover_half_of_it() -> None:
+    from training.evaluate import covered
+
+    passage = "Preheat to 150 C at 1.1 C/s. Soak 150-185 C for 82 s. Peak 243 C for 45 s. Cool at 3 C/s."
+    halves = ["Preheat to 150 C at 1.1 C/s.", "Soak 150-185 C for 82 s. Peak 243 C"]
+    assert covered(passage, halves[:1]) is None  # one sentence alone is under half
+    assert covered(passage, halves) == 1  # together they are; the larger one names the category
+    assert covered(passage, ["an unrelated finding about salaries"]) is None
+    assert covered("", halves) is None
+
+
+def test_model_card_reports_the_targets_and_the_operating_point() -> None:
+    from training.card import card
+
+    manifest = json.loads((REPO / "models" / "manifest.json").read_text(encoding="utf-8"))
+    evaluation = manifest["metrics"]["cross_validated_corpus"]  # the same shape as a held-out report
+    text = card(manifest, evaluation, 7)
+    assert "| recall | ≥ 0.95 |" in text and "| false_positive_rate | ≤ 0.05 |" in text
+    assert "7 documents" in text and "Threshold sweep" in text and "## Where it fails" in text
+    assert str(evaluation["overall"]["precision"]) in text

@@ -4,7 +4,7 @@
 and optionally ``categories``, ``secret_passages`` (``[{"text", "category"}]``), ``lang``,
 ``format``, ``difficulty``. Files are scanned by the real scanner (extraction included), so the
 numbers are what users get: document precision, recall, F1 and false-positive rate, recall of secret
-passages (a labelled passage counts as found when a finding covers at least half of it), category
+passages (a labelled passage counts as found when findings together cover at least half of it), category
 accuracy of the found passages, each by language, format and difficulty, and a threshold sweep.
 """
 
@@ -34,16 +34,22 @@ def _grams(text: str) -> set[str]:
 
 
 def covered(passage: str, findings: Sequence[str]) -> int | None:
-    """Index of the finding that covers at least half of ``passage`` (by character trigrams), if any."""
+    """Whether the findings together cover at least half of ``passage`` (by character trigrams).
+
+    Returns the index of the finding that covers most of it (whose category is compared with the
+    label), or None. A labelled paragraph that the scanner splits into several flagged sentences
+    counts as found, the way a reviewer sees it: the flagged parts span the paragraph.
+    """
     target = _grams(passage)
     if not target:
         return None
-    best, best_share = None, 0.0
+    best, best_share, union = None, 0, set()
     for i, text in enumerate(findings):
-        share = len(target & _grams(text)) / len(target)
-        if share > best_share:
-            best, best_share = i, share
-    return best if best_share >= 0.5 else None
+        hit = target & _grams(text)
+        union |= hit
+        if len(hit) > best_share:
+            best, best_share = i, len(hit)
+    return best if len(union) >= 0.5 * len(target) else None
 
 
 def load_labels(path: Path) -> list[dict[str, Any]]:
