@@ -27,6 +27,7 @@ from .dataset import (
     from_corpus,
     held_out,
     public_documents,
+    public_files,
     shared_data_dir,
 )
 from .export import write_model_dir
@@ -85,6 +86,8 @@ def run(out: Path, use_shared: bool = True, hyper: Hyper | None = None, corpus_d
     if use_shared:
         for doc in public_documents():
             (public_test if held_out(doc.id) else public_train).append(doc)
+        for doc in public_files():
+            (public_test if held_out(doc.id) else public_train).append(doc)
     log.info("corpus: %d documents; shared public: %d train, %d held out", len(corpus), len(public_train), len(public_test))
     documents = corpus + public_train
     examples = build_examples(documents)
@@ -112,7 +115,8 @@ def run(out: Path, use_shared: bool = True, hyper: Hyper | None = None, corpus_d
             "sources": dict(Counter(d.source for d in public_train)),
             "held_out_for_evaluation": dict(Counter(d.source for d in public_test)),
             "licences": "PRC laws (not copyrightable), THUCNews/AG News (research use), FewCLUE, Wikipedia (CC BY-SA), "
-                        "open-source READMEs (MIT/Apache-2.0); see ../shared/data/MANIFEST.tsv",
+                        "open-source READMEs and test-suite fixture files of Apache Tika/POI, pdfplumber, pdfminer.six, "
+                        "pdf.js, Unstructured, python-docx, MinerU, RapidOCR (Apache-2.0/MIT); see ../shared/data/MANIFEST.tsv",
         },
     }
     manifest = write_model_dir(out, trained.passage, trained.context, trained.document, version=MODEL_VERSION, provenance=provenance,
@@ -121,7 +125,8 @@ def run(out: Path, use_shared: bool = True, hyper: Hyper | None = None, corpus_d
     return manifest
 
 
-_PUBLIC_SOURCES = {"zh_laws", "zh_news", "zh_fewclue", "zh_oss_docs", "en_wikipedia", "en_ag_news", "en_oss_readmes"}
+_PUBLIC_SOURCES = {"zh_laws", "zh_news", "zh_fewclue", "zh_oss_docs", "en_wikipedia", "en_ag_news", "en_oss_readmes",
+                   "files_fixtures", "files_public"}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,7 +13,7 @@ import json
 import os
 import random
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -203,6 +203,55 @@ def public_documents(root: Path | None = None, per_source: int = 200, seed: int 
             yield _public(f"agnews-{i}", "en_ag_news", "en", texts, "news")
     for path in sorted((en / "oss_readmes").glob("*.md")) if (en / "oss_readmes").is_dir() else []:
         yield _public(f"ossen-{path.stem[:24]}", "en_oss_readmes", "en", _paragraphs(path.read_text(encoding="utf-8"))[:80], "manual")
+
+
+# Real public files (test-suite fixtures of Tika, POI, pdfplumber, ...; public Office files and PDFs):
+# page numbers, forms, statistics tables, lorem ipsum, scanned pages — the everyday noise of real
+# files that written corpora lack. Read through Midian's own extraction, so blocks carry real layout.
+FILE_SOURCES = {"format_fixtures": "files_fixtures", "hard_negatives_zh/poi_real_docs": "files_public",
+                "hard_negatives_en/poi_real_docs": "files_public", "hard_negatives_en/pdfs": "files_public"}
+MAX_FILE_BLOCKS = 150
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def file_id(root: Path, path: Path) -> str:
+    return f"file-{path.relative_to(root).as_posix()}"
+
+
+def public_file_paths(root: Path | None = None) -> Iterator[tuple[str, str, Path]]:
+    """``(id, source, path)`` of the real public files under ``root`` (expected-text JSON excluded)."""
+    root = root or shared_data_dir()
+    for folder, source in FILE_SOURCES.items():
+        base = root / folder
+        if not base.is_dir():
+            continue
+        for path in sorted(base.rglob("*")):
+            if path.is_file() and path.suffix.lower() != ".json" and not path.name.startswith("."):
+                yield file_id(root, path), source, path
+
+
+def public_files(root: Path | None = None, keep: Callable[[str], bool] = lambda _id: True) -> Iterator[LabelledDocument]:
+    """The real public files that extract cleanly, as documents of ``none`` blocks (first ``MAX_FILE_BLOCKS``)."""
+    from scanner.extraction import extract_path
+    from scanner.settings import get_settings
+
+    settings = get_settings()
+    for doc_id, source, path in public_file_paths(root):
+        if not keep(doc_id):
+            continue
+        try:
+            extraction = extract_path(path, settings=settings)
+        except Exception:  # noqa: BLE001 - a fixture that breaks extraction is not training data
+            continue
+        blocks = [b for b in extraction.blocks if b.text.strip()][:MAX_FILE_BLOCKS] if extraction.ok else []
+        if not blocks:
+            continue
+        sample = "".join(b.text for b in blocks[:40])
+        share = len(_CJK.findall(sample)) / max(1, len(sample))
+        lang = "zh" if share > 0.3 else "mixed" if share > 0.05 else "en"
+        yield LabelledDocument(id=doc_id, label="public", lang=lang, group=doc_id, source=source, difficulty="hard",
+                               kind="file", render=extraction.format or path.suffix.lstrip(".") or "unknown",
+                               blocks=blocks, block_labels=[NONE] * len(blocks))
 
 
 # --- examples ----------------------------------------------------------------------------------
