@@ -16,7 +16,7 @@ from .extraction import extract_bytes, extract_path
 from .features import DocumentSignals, document_features
 from .model import Model
 from .policy import Policy, load_policy
-from .scoring import DocumentScore, Scorer
+from .scoring import PUBLIC, DocumentScore, Scorer
 from .segmentation import Passage, Segmenter
 from .settings import Settings, get_settings
 
@@ -95,7 +95,8 @@ class Scanner:
             probabilities, tfidf_mean = self.classifier.probabilities(passages, signals, document)  # detect: classifier
             passage_scores = self.scorer.score_passages(  # score
                 passages, signals, probabilities, self.model.labels, document, matches)
-            secret = [1.0 - float(p[self.model.labels.index("none")]) for p in probabilities]
+            secret = [(1.0 - float(p[self.model.labels.index("none")])) * _known_public(matches, i)
+                      for i, p in enumerate(probabilities)]
             doc_features = document_features(secret, signals, document, registry_score)
             doc_probability = float(self.model.document_probability(doc_features, tfidf_mean)[0]) if passages else 0.0
             scored = self.scorer.score_document(passage_scores, doc_probability, signals, registry_score=registry_score)
@@ -167,6 +168,15 @@ class Scanner:
             model=self.model.version,
             policy=self.policy.fingerprint(),
         )
+
+
+def _known_public(matches: Sequence[Sequence[Finding]] | None, i: int) -> float:
+    """The factor by which allow-list (public) registry matches lower passage ``i``'s secret probability."""
+    factor = 1.0
+    for match in matches[i] if matches else ():
+        if match.category == PUBLIC:
+            factor *= 1.0 - match.score
+    return factor
 
 
 def failed_result(path: str, exc: BaseException, sha256: str = "") -> ScanResult:

@@ -308,3 +308,14 @@ def test_cli_add_refuses_unreadable_files_and_registers_nothing(tmp_path: Path, 
     assert "nothing registered" in capsys.readouterr().err
     with open_registry(db) as registry:
         assert registry.documents() == []
+
+
+def test_allow_listed_text_is_judged_public_by_the_document_verdict(tmp_path: Path) -> None:
+    plain = Scanner().load().scan(Target("prices.txt", PRICES.encode()))
+    assert plain.verdict == "confidential"
+    path = tmp_path / "r.db"
+    with open_registry(path, create=True) as registry:
+        registry.add_text(PRICES, "公开价目表", public=True)
+    with open_registry(path) as registry:
+        allowed = Scanner(registry=registry).load().scan(Target("prices.txt", PRICES.encode()))
+    assert allowed.score < plain.score and allowed.verdict == "public"
