@@ -37,7 +37,7 @@ from .train import Hyper, Trained, context_matrix, document_matrix, tfidf_means,
 log = logging.getLogger(__name__)
 
 REPO = Path(__file__).resolve().parent.parent
-MODEL_VERSION = "0.2.0"
+MODEL_VERSION = "0.3.0"
 FINDING_THRESHOLD = 0.5
 DOCUMENT_THRESHOLD = 0.5
 
