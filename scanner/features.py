@@ -25,7 +25,7 @@ from .data import Finding
 from .segmentation import Passage
 from .taxonomy import SUBSTANTIVE
 
-FEATURE_VERSION = "midian-features/2"
+FEATURE_VERSION = "midian-features/3"
 
 _CJK_CHAR = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")

@@ -104,6 +104,23 @@ def test_substance_detectors_stay_quiet_on_plain_text(name: str, text: str) -> N
 
 
 @pytest.mark.parametrize(
+    ("text", "exact"),
+    [
+        ("员工张三，月薪35000元，年终奖4个月。", True),
+        ("Take his base salary to $186,400 from April.", True),
+        ("待遇：月薪12000-18000元，五险一金。", False),
+        ("Salary range: $95,000 - $120,000 plus bonus.", False),
+        ("年薪30万-45万元，面议。", False),
+    ],
+)
+def test_an_exact_pay_figure_weighs_more_than_a_published_range(text: str, exact: bool) -> None:
+    found = run("salary", text)
+    assert found
+    weight = max(f.evidence[0].weight for f in found)
+    assert (weight >= 0.5) if exact else (weight <= 0.2)
+
+
+@pytest.mark.parametrize(
     ("text", "cue"),
     [
         ("CN 112345678 A 本发明公开了一种烧结方法。", "patent publication number"),

@@ -234,8 +234,12 @@ class SalaryDetector(Detector):
             if near is not None:
                 word, amount = near
                 start, end = min(word.start(), amount.start()), max(word.end(), amount.end())
-                found.append(self.finding(passage, start, end, "business.hr", 0.5,
-                                          f"pay figure ({word.group(0)}): {snippet(text[start:end])}"))
+                if _is_range(text, amount):  # "8000-12000元/月", "15k以上": what job ads publish
+                    found.append(self.finding(passage, start, end, "business.hr", 0.2,
+                                              f"pay range ({word.group(0)}), as job ads publish: {snippet(text[start:end])}"))
+                else:
+                    found.append(self.finding(passage, start, end, "business.hr", 0.55,
+                                              f"exact pay figure ({word.group(0)}): {snippet(text[start:end])}"))
             elif _SALARY_WORDS.search(header):
                 a = amounts[0]
                 found.append(self.finding(passage, a.start(), amounts[-1].end(), "business.hr", 0.45,
@@ -305,6 +309,16 @@ class SourceCodeDetector(Detector):
             hits = sum(bool(_CODE_LINE.search(line)) for line in lines)
             self._cache = (key, hits / len(lines) if lines else 0.0, len(lines))
         return self._cache[1], self._cache[2]
+
+
+_RANGE_AROUND = re.compile(rf"^\s*(?:[-~～—–至到]|to\b)\s*[¥$€£]?\s*{_NUM}|^\s*(?:k|元)?\s*(?:以上|起|左右|上下|面议|\+)")
+_RANGE_BEFORE = re.compile(rf"{_NUM}\s*[kKwW万千]?\s*(?:[-~～—–至到]|to)\s*[¥$€£]?\s*$")
+
+
+def _is_range(text: str, amount: re.Match[str]) -> bool:
+    """Whether ``amount`` is one end of a range or an open bound ("8000-12000", "from 15k", "1万以上")."""
+    return bool(_RANGE_AROUND.search(text[amount.end() : amount.end() + 12])
+                or _RANGE_BEFORE.search(text[max(0, amount.start() - 12) : amount.start()]))
 
 
 def _nearest(words: re.Pattern[str], text: str, anchors: list[re.Match[str]], window: int) -> tuple[re.Match[str], re.Match[str]] | None:
