@@ -35,6 +35,8 @@ def categories(name: str, text: str, part: str = "body") -> set[str]:
         ("內部資料　注意保密", "body", True),
         ("本文件仅限公司内部使用", "body", True),
         ("严禁外传", "body", True),
+        ("重点客户回访（勿外发）", "body", True),
+        ("报价单请勿对外提供", "body", True),
         ("核心商密", "body", True),
         ("CONFIDENTIAL", "body", True),
         ("Proprietary and Confidential", "body", True),
